@@ -1,0 +1,120 @@
+// Copyright memlog authors.
+
+#include "memlog/internal/segment.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace memlog::internal {
+
+Segment::Segment(int64_t capacity) : capacity_(capacity) {}
+
+Segment::~Segment() { ReleaseStorage(); }
+
+bool Segment::TryClaim() {
+  int64_t free = 0;
+  return refs_.compare_exchange_strong(free, kClaimed,
+                                       std::memory_order_acquire,
+                                       std::memory_order_relaxed);
+}
+
+void Segment::Reset(int64_t base) {
+  base_ = base;
+  count_ = 0;
+  published_.store(0, std::memory_order_relaxed);
+  chunk_index_ = 0;
+  chunk_used_ = 0;
+  payload_bytes_ = 0;
+}
+
+void Segment::ReleaseStorage() {
+  for (int block = 0; block < kMaxBlocks; ++block) {
+    delete[] blocks_[block];
+    blocks_[block] = nullptr;
+  }
+  chunks_.clear();
+  chunks_.shrink_to_fit();
+  allocated_bytes_ = 0;
+  Reset(base_);
+}
+
+Slot* Segment::NextSlot() {
+  const SlotAddress address = AddressOf(count_);
+  Slot*& block = blocks_[address.block];
+  if (block == nullptr) {
+    // Block b covers indices [16 * (2^b - 1), 16 * (2^(b+1) - 1)); the last
+    // block is cut to the capacity so that no slot is allocated in vain.
+    const int64_t first = (kFirstBlockSlots << address.block) - kFirstBlockSlots;
+    const int64_t slots =
+        std::min(kFirstBlockSlots << address.block, capacity_ - first);
+    block = new (std::nothrow) Slot[slots];
+    if (block == nullptr) return nullptr;
+    allocated_bytes_ += slots * static_cast<int64_t>(sizeof(Slot));
+  }
+  return &block[address.index];
+}
+
+char* Segment::ReserveBytes(size_t size) {
+  // Fill the chunks in order; a chunk too small for this record is skipped
+  // (its tail stays unused until the segment is reset).
+  while (chunk_index_ < chunks_.size()) {
+    Chunk& chunk = chunks_[chunk_index_];
+    if (chunk.size - chunk_used_ >= size) {
+      char* bytes = chunk.bytes.get() + chunk_used_;
+      chunk_used_ += size;
+      return bytes;
+    }
+    ++chunk_index_;
+    chunk_used_ = 0;
+  }
+  // Chunks double up to kLargestChunkBytes so that a segment makes few
+  // allocations however many records it holds; a larger record gets a chunk
+  // of its own size.
+  const size_t grown =
+      chunks_.empty() ? kFirstChunkBytes
+                      : std::min(chunks_.back().size * 2, kLargestChunkBytes);
+  const size_t chunk_size = std::max(grown, size);
+  std::unique_ptr<char[]> bytes(new (std::nothrow) char[chunk_size]);
+  if (bytes == nullptr) return nullptr;
+  chunks_.push_back(Chunk{std::move(bytes), chunk_size});
+  allocated_bytes_ += static_cast<int64_t>(chunk_size);
+  chunk_index_ = chunks_.size() - 1;
+  chunk_used_ = size;
+  return chunks_.back().bytes.get();
+}
+
+bool Segment::Append(std::string_view data, int64_t created_unix_nanos) {
+  Slot* slot = NextSlot();
+  if (slot == nullptr) return false;
+  char* bytes = ReserveBytes(data.size());
+  if (bytes == nullptr) return false;
+  std::memcpy(bytes, data.data(), data.size());
+  *slot = Slot{bytes, created_unix_nanos, static_cast<uint32_t>(data.size())};
+  payload_bytes_ += static_cast<int64_t>(data.size());
+  ++count_;
+  // Publishes the slot and its bytes to readers that load `published_`.
+  published_.store(count_, std::memory_order_release);
+  return true;
+}
+
+void Segment::Orphan() {
+  orphaned_.store(true, std::memory_order_seq_cst);
+  int64_t free = 0;
+  if (refs_.compare_exchange_strong(free, kClaimed, std::memory_order_acq_rel)) {
+    delete this;
+  }
+}
+
+void Segment::OnLastUnref() {
+  // While the log lives, a free segment waits to be claimed for reuse. Once
+  // the log is gone (Orphan() ran), whoever sees the count reach zero and
+  // wins the claim frees it; Orphan() makes the same attempt.
+  if (!orphaned_.load(std::memory_order_seq_cst)) return;
+  int64_t free = 0;
+  if (refs_.compare_exchange_strong(free, kClaimed, std::memory_order_acq_rel)) {
+    delete this;
+  }
+}
+
+}  // namespace memlog::internal

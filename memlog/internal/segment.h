@@ -1,0 +1,215 @@
+// Copyright memlog authors.
+//
+// internal::Segment: fixed-capacity, append-only record storage shared by a log
+// and the views that read it. Not part of the public API.
+//
+// Design: a segment holds up to `capacity` records. Its slots live in
+// geometrically growing blocks and its payload bytes in growing chunks, so
+// storage follows the records actually written and nothing is ever moved once
+// written: a reader that sees a slot may use it without a lock. Appending is
+// done by one writer at a time (the log's writer lock); readers learn of new
+// records through `published()`, an acquire load that pairs with the
+// writer's release store.
+//
+// Lifetime is a reference count. The log holds one reference on its active and
+// its history segment; every RecordView holds one on the segment it points
+// into. A reader finds a segment through the log's atomic pointers and takes a
+// reference with `TryRef()`, which fails once the segment is no longer live.
+// Segment objects are never freed while their log exists (a reader may still
+// hold a stale pointer between loading it and `TryRef()`); a free segment is
+// instead claimed exclusively by the writer and reused, which is what keeps
+// the write path free of allocation in the steady state. Once the log is gone,
+// the last reference frees the segment.
+
+#ifndef MEMLOG_INTERNAL_SEGMENT_H_
+#define MEMLOG_INTERNAL_SEGMENT_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace memlog::internal {
+
+// Where a record's bytes are, when it was written, and how long it is.
+// 24 bytes: the per-record cost beyond the payload.
+struct Slot {
+  const char* data;
+  int64_t created_unix_nanos;
+  uint32_t size;
+};
+
+class Segment {
+ public:
+  // Creates a segment claimed by the caller (see `TryClaim()`), empty, with
+  // room for `capacity` records. Allocates nothing until the first append.
+  explicit Segment(int64_t capacity);
+  ~Segment();
+
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  // --- Reference counting; safe from any thread. ---
+
+  // Takes a reference if the segment is live (holds a reference already) and
+  // returns true; returns false for a free or claimed segment.
+  bool TryRef() {
+    int64_t refs = refs_.load(std::memory_order_relaxed);
+    while (refs > 0) {
+      if (refs_.compare_exchange_weak(refs, refs + 1,
+                                      std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Takes another reference. REQUIRES: the caller holds one.
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Drops a reference. The segment becomes free when the last one goes, and is
+  // freed then if its log no longer exists.
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) OnLastUnref();
+  }
+
+  // --- Writer side. REQUIRES: the log's writer lock. ---
+
+  // Claims a free segment for reuse: no reader can take a reference until
+  // `Activate()`. Returns false if the segment is referenced.
+  bool TryClaim();
+
+  // Empties a claimed segment and makes its first offset `base`. Keeps the
+  // storage allocated for reuse.
+  void Reset(int64_t base);
+
+  // Releases the storage of a claimed segment (it stays claimed).
+  void ReleaseStorage();
+
+  // Returns a claimed segment to the free state, for a later claim.
+  void Unclaim() { refs_.store(0, std::memory_order_release); }
+
+  // Makes a claimed segment live, holding one reference for the caller.
+  void Activate() { refs_.store(1, std::memory_order_release); }
+
+  // Copies `data` into the segment as its next record and publishes it.
+  // Returns false, changing nothing, if memory could not be allocated.
+  // REQUIRES: live, !full(), !data.empty().
+  bool Append(std::string_view data, int64_t created_unix_nanos);
+
+  bool full() const { return count_ == capacity_; }
+  int64_t capacity() const { return capacity_; }
+  // Bytes allocated for slots and payloads, and payload bytes held.
+  int64_t allocated_bytes() const { return allocated_bytes_; }
+  int64_t payload_bytes() const { return payload_bytes_; }
+
+  // Called when the log is destroyed: frees the segment now if no view holds
+  // it, or when the last view lets go.
+  void Orphan();
+
+  // --- Reader side. REQUIRES: a reference. ---
+
+  // The offset of the first record. Stable while a reference is held.
+  int64_t base() const { return base_; }
+  // The number of records whose slots and bytes are visible to the caller.
+  int64_t published() const {
+    return published_.load(std::memory_order_acquire);
+  }
+  // REQUIRES: index < published().
+  const Slot& slot(int64_t index) const {
+    const SlotAddress address = AddressOf(index);
+    return blocks_[address.block][address.index];
+  }
+
+ private:
+  // Slots live in blocks of kFirstBlockSlots << b slots for block b, so a
+  // segment of any capacity needs at most kMaxBlocks block pointers.
+  static constexpr int kFirstBlockShift = 4;
+  static constexpr int64_t kFirstBlockSlots = int64_t{1} << kFirstBlockShift;
+  static constexpr int kMaxBlocks = 40;
+  static constexpr size_t kFirstChunkBytes = 4 << 10;
+  static constexpr size_t kLargestChunkBytes = 1 << 20;
+
+  // A refcount value that no TryRef() can increment: the writer owns the
+  // segment, or it is being freed.
+  static constexpr int64_t kClaimed = INT64_MIN / 2;
+
+  struct SlotAddress {
+    int block;
+    int64_t index;
+  };
+  static SlotAddress AddressOf(int64_t index) {
+    const uint64_t shifted = static_cast<uint64_t>(index + kFirstBlockSlots);
+    const int top_bit = 63 - __builtin_clzll(shifted);
+    return {top_bit - kFirstBlockShift,
+            static_cast<int64_t>(shifted - (uint64_t{1} << top_bit))};
+  }
+
+  struct Chunk {
+    std::unique_ptr<char[]> bytes;
+    size_t size;
+  };
+
+  // Returns room for `size` payload bytes, or nullptr if allocation failed.
+  char* ReserveBytes(size_t size);
+  // Returns the slot for the next record, or nullptr if allocation failed.
+  Slot* NextSlot();
+  void OnLastUnref();
+
+  // The reference count, or kClaimed. Written by anyone holding a reference
+  // and by the writer (claim, activate).
+  std::atomic<int64_t> refs_{kClaimed};
+  // Set once, when the log is destroyed.
+  std::atomic<bool> orphaned_{false};
+  // Records visible to readers; written by the writer with release.
+  std::atomic<int64_t> published_{0};
+
+  // Writer-owned state, changed only while claimed or under the writer lock;
+  // readers see what they need of it through `published_` or `TryRef()`.
+  const int64_t capacity_;
+  int64_t base_ = 0;
+  int64_t count_ = 0;
+  std::array<Slot*, kMaxBlocks> blocks_{};
+  std::vector<Chunk> chunks_;
+  size_t chunk_index_ = 0;  // the chunk being filled
+  size_t chunk_used_ = 0;   // bytes used in it
+  int64_t allocated_bytes_ = 0;
+  int64_t payload_bytes_ = 0;
+};
+
+// Holds one reference on a segment; movable and copyable.
+class SegmentRef {
+ public:
+  SegmentRef() = default;
+  // Adopts a reference the caller already took.
+  static SegmentRef Adopt(Segment* segment) { return SegmentRef(segment); }
+
+  SegmentRef(const SegmentRef& other) : segment_(other.segment_) {
+    if (segment_ != nullptr) segment_->Ref();
+  }
+  SegmentRef(SegmentRef&& other) noexcept : segment_(other.segment_) {
+    other.segment_ = nullptr;
+  }
+  SegmentRef& operator=(SegmentRef other) noexcept {
+    std::swap(segment_, other.segment_);
+    return *this;
+  }
+  ~SegmentRef() {
+    if (segment_ != nullptr) segment_->Unref();
+  }
+
+  Segment* get() const { return segment_; }
+  Segment* operator->() const { return segment_; }
+  explicit operator bool() const { return segment_ != nullptr; }
+
+ private:
+  explicit SegmentRef(Segment* segment) : segment_(segment) {}
+  Segment* segment_ = nullptr;
+};
+
+}  // namespace memlog::internal
+
+#endif  // MEMLOG_INTERNAL_SEGMENT_H_

@@ -1,0 +1,318 @@
+// Copyright memlog authors.
+
+#include "memlog/log.h"
+
+#include <algorithm>
+#include <chrono>
+#include <new>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace memlog {
+
+using internal::Segment;
+using internal::SegmentRef;
+
+absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) {
+  if (absl::Status status = ValidateOptions(options); !status.ok()) {
+    return status;
+  }
+  return std::unique_ptr<Log>(new Log(std::move(options)));
+}
+
+Log::Log(Options options)
+    : options_(std::move(options)),
+      next_(options_.start_offset),
+      earliest_(options_.start_offset) {}
+
+Log::~Log() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Drop the log's own references first, then let every segment go as soon
+  // as no view holds it.
+  if (Segment* history = history_.load(std::memory_order_relaxed)) {
+    history->Unref();
+  }
+  if (Segment* active = active_.load(std::memory_order_relaxed)) {
+    active->Unref();
+  }
+  for (Segment* segment : segments_) segment->Orphan();
+}
+
+absl::Time Log::Now() const {
+  return options_.clock ? options_.clock() : absl::Now();
+}
+
+absl::StatusOr<Offset> Log::Write(std::string_view data) {
+  if (data.empty()) {
+    return MakeError(ErrorKind::kEmptyRecord,
+                     "record data is empty; a record holds at least 1 byte");
+  }
+  if (static_cast<int64_t>(data.size()) > options_.max_record_bytes) {
+    return MakeError(
+        ErrorKind::kRecordTooLarge,
+        absl::StrCat("record of ", data.size(),
+                     " bytes is larger than Options::max_record_bytes (",
+                     options_.max_record_bytes, ")"));
+  }
+
+  bool wake_streams;
+  Offset offset;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) {
+      return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+    }
+    offset = next_.load(std::memory_order_relaxed);
+    if (offset > kMaxOffset) {
+      return MakeError(ErrorKind::kOffsetOverflow,
+                       absl::StrCat("offset ", kMaxOffset,
+                                    " (kMaxOffset) was the last; no offset is "
+                                    "left for another record"));
+    }
+    Segment* active = active_.load(std::memory_order_relaxed);
+    if (active == nullptr || active->full()) {
+      if (!RotateSegments(offset)) {
+        return absl::ResourceExhaustedError(
+            "out of memory for a new segment; the record was not written");
+      }
+      active = active_.load(std::memory_order_relaxed);
+    }
+    if (!active->Append(data, absl::ToUnixNanos(Now()))) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "out of memory for a record of ", data.size(),
+          " bytes; the record was not written"));
+    }
+    next_.store(offset + 1, std::memory_order_release);
+    wake_streams = waiters_ > 0;
+  }
+  if (wake_streams) written_.notify_all();
+  return offset;
+}
+
+bool Log::RotateSegments(Offset base) {
+  Segment* const old_history = history_.load(std::memory_order_relaxed);
+  Segment* const old_active = active_.load(std::memory_order_relaxed);
+  // The purge: the log lets go of the history. It becomes free, and reusable
+  // below, unless a reader or view still holds it.
+  if (old_history != nullptr) old_history->Unref();
+  Segment* fresh = ClaimSpareSegment();
+  if (fresh == nullptr) {
+    // Undo the purge; the log stays as it was.
+    if (old_history != nullptr) old_history->Ref();
+    return false;
+  }
+  fresh->Reset(base);
+  fresh->Activate();
+  // Readers load active_ before history_; storing history_ first means that a
+  // reader who sees the fresh active segment also sees the sealed one.
+  earliest_.store(old_active != nullptr ? old_active->base() : base,
+                  std::memory_order_release);
+  history_.store(old_active, std::memory_order_release);
+  active_.store(fresh, std::memory_order_release);
+  return true;
+}
+
+Segment* Log::ClaimSpareSegment() {
+  // Reuse the free segment with the most storage (usually the history just
+  // purged). Further spares exist only after views pinned segments for a
+  // while: keep their objects, which a stale reader may still touch, but not
+  // their storage.
+  Segment* claimed = nullptr;
+  for (Segment* segment : segments_) {
+    if (!segment->TryClaim()) continue;
+    if (claimed != nullptr &&
+        claimed->allocated_bytes() < segment->allocated_bytes()) {
+      std::swap(claimed, segment);
+    }
+    if (claimed == nullptr) {
+      claimed = segment;
+    } else {
+      segment->ReleaseStorage();
+      segment->Unclaim();
+    }
+  }
+  if (claimed != nullptr) return claimed;
+  auto* segment = new (std::nothrow) Segment(options_.segment_size);
+  if (segment == nullptr) return nullptr;
+  segments_.push_back(segment);
+  return segment;
+}
+
+absl::Status Log::FutureOffsetError(Offset offset, Offset next) const {
+  return MakeError(
+      ErrorKind::kFutureOffset,
+      next == options_.start_offset
+          ? absl::StrCat("offset ", offset,
+                         " is not written yet; the log is empty and its first "
+                         "offset will be ",
+                         next)
+          : absl::StrCat("offset ", offset,
+                         " is not written yet; latest is ", next - 1));
+}
+
+absl::Status Log::OutOfRangeError(Offset offset) const {
+  if (offset < options_.start_offset) {
+    return MakeError(ErrorKind::kOutOfRange,
+                     absl::StrCat("offset ", offset,
+                                  " is before the log's start offset ",
+                                  options_.start_offset));
+  }
+  return MakeError(
+      ErrorKind::kOutOfRange,
+      absl::StrCat("offset ", offset, " is purged; earliest available is ",
+                   earliest_.load(std::memory_order_acquire)));
+}
+
+absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
+  const Offset next = next_.load(std::memory_order_acquire);
+  if (offset >= next) return FutureOffsetError(offset, next);
+  if (offset < options_.start_offset) return OutOfRangeError(offset);
+  // `offset` is written, so it lies in the active segment, the history, or a
+  // purged segment. A segment found through a stale pointer may since have
+  // been reused for later offsets; its base tells.
+  for (const std::atomic<Segment*>* slot : {&active_, &history_}) {
+    Segment* segment = slot->load(std::memory_order_acquire);
+    if (segment == nullptr || !segment->TryRef()) continue;
+    SegmentRef ref = SegmentRef::Adopt(segment);
+    const Offset index = offset - segment->base();
+    if (index >= 0 && index < segment->published()) return ref;
+  }
+  return OutOfRangeError(offset);
+}
+
+absl::StatusOr<RecordView> Log::ReadView(Offset offset) const {
+  absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
+  if (!segment.ok()) return segment.status();
+  const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
+  return RecordView(*std::move(segment), slot, offset);
+}
+
+absl::StatusOr<Record> Log::Read(Offset offset) const {
+  absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
+  if (!segment.ok()) return segment.status();
+  const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
+  return Record{{offset, absl::FromUnixNanos(slot.created_unix_nanos)},
+                std::string(slot.data, slot.size)};
+}
+
+template <typename Entry, typename MakeEntry>
+ReadResult Log::ReadBatchInto(Offset start, absl::Span<Entry> batch,
+                              MakeEntry make_entry) const {
+  ReadResult result;
+  Offset offset = start;
+  while (result.count < batch.size()) {
+    absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
+    if (!segment.ok()) {
+      result.status = segment.status();
+      return result;
+    }
+    // Everything this segment has published from `offset` on is readable
+    // under the one reference.
+    const Segment& held = *segment->get();
+    const int64_t first = offset - held.base();
+    const int64_t available = held.published() - first;
+    const int64_t wanted = static_cast<int64_t>(batch.size() - result.count);
+    const int64_t n = std::min(available, wanted);
+    for (int64_t i = 0; i < n; ++i) {
+      batch[result.count++] =
+          make_entry(*segment, held.slot(first + i), offset + i);
+    }
+    offset += n;
+  }
+  return result;
+}
+
+ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
+  return ReadBatchInto(start, batch,
+                       [](const SegmentRef&, const internal::Slot& slot,
+                          Offset offset) {
+                         return Record{
+                             {offset,
+                              absl::FromUnixNanos(slot.created_unix_nanos)},
+                             std::string(slot.data, slot.size)};
+                       });
+}
+
+ReadResult Log::ReadBatchView(Offset start,
+                              absl::Span<RecordView> batch) const {
+  return ReadBatchInto(start, batch,
+                       [](const SegmentRef& segment,
+                          const internal::Slot& slot, Offset offset) {
+                         return RecordView(segment, slot, offset);
+                       });
+}
+
+OffsetRange Log::Range() const {
+  // Load earliest first: whatever is purged later, the latest loaded after it
+  // is never smaller.
+  const Offset earliest = earliest_.load(std::memory_order_acquire);
+  const Offset next = next_.load(std::memory_order_acquire);
+  if (next == options_.start_offset) return {};
+  return {earliest, next - 1};
+}
+
+Stream Log::StreamFrom(Offset start, std::stop_token stop) const {
+  return Stream(this, start, std::move(stop));
+}
+
+absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
+                          std::stop_token stop) const {
+  const auto written = [&] {
+    return next_.load(std::memory_order_acquire) > offset;
+  };
+  if (written()) return absl::OkStatus();
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto done = [&] { return written() || closed_; };
+  ++waiters_;
+  if (deadline == absl::InfiniteFuture()) {
+    written_.wait(lock, stop, done);
+  } else {
+    written_.wait_until(lock, stop, absl::ToChronoTime(deadline), done);
+  }
+  --waiters_;
+  if (written()) return absl::OkStatus();
+  if (closed_) {
+    return MakeError(ErrorKind::kClosed,
+                     absl::StrCat("log is closed; offset ", offset,
+                                  " will never be written"));
+  }
+  if (stop.stop_requested()) {
+    return MakeError(ErrorKind::kCancelled,
+                     absl::StrCat("wait for offset ", offset, " was cancelled"));
+  }
+  return MakeError(ErrorKind::kDeadlineExceeded,
+                   absl::StrCat("offset ", offset,
+                                " was not written before the deadline"));
+}
+
+void Log::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    closed_flag_.store(true, std::memory_order_release);
+  }
+  written_.notify_all();
+}
+
+bool Log::closed() const {
+  return closed_flag_.load(std::memory_order_acquire);
+}
+
+MemoryUsage Log::memory_usage() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MemoryUsage usage;
+  usage.segments = static_cast<int64_t>(segments_.size());
+  for (const Segment* segment : segments_) {
+    usage.allocated_bytes += segment->allocated_bytes();
+  }
+  for (const Segment* segment : {history_.load(std::memory_order_relaxed),
+                                 active_.load(std::memory_order_relaxed)}) {
+    if (segment == nullptr) continue;
+    usage.records += segment->published();
+    usage.payload_bytes += segment->payload_bytes();
+  }
+  return usage;
+}
+
+}  // namespace memlog

@@ -1,0 +1,71 @@
+// Copyright memlog authors.
+//
+// memlog::Options: how a log is sized and where its timestamps come from.
+//
+// An aggregate, meant for designated initialisers:
+//
+//   auto log = memlog::Log::Create({.start_offset = 10, .segment_size = 100});
+//
+// `Log::Create` validates every field and rejects a bad one with
+// `kInvalidArgument` (`memlog::IsInvalidOptions`) and a message that names the
+// field and its valid range.
+
+#ifndef MEMLOG_OPTIONS_H_
+#define MEMLOG_OPTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace memlog {
+
+// The position of a record in a log. Offsets are assigned densely and in
+// increasing order, from `Options::start_offset` up to `kMaxOffset`.
+using Offset = int64_t;
+
+// The invalid offset, returned by `Log::Range()` for an empty log.
+inline constexpr Offset kInvalidOffset = -1;
+
+// The largest offset a log assigns; writing past it fails with
+// `memlog::IsOffsetOverflow` and never wraps around.
+inline constexpr Offset kMaxOffset = std::numeric_limits<int64_t>::max() - 1;
+
+inline constexpr int64_t kDefaultSegmentSize = 1024;
+// Segments grow lazily (storage follows the records written), so a large
+// segment size costs nothing until it is used; this bound keeps offsets
+// arithmetic and the slot directory small.
+inline constexpr int64_t kMaxSegmentSize = int64_t{1} << 32;
+
+inline constexpr int64_t kDefaultMaxRecordBytes = int64_t{1} << 20;  // 1 MiB
+inline constexpr int64_t kMaxRecordBytesLimit = int64_t{1} << 30;    // 1 GiB
+
+struct Options {
+  // The offset of the first record. Valid: [0, kMaxOffset].
+  Offset start_offset = 0;
+
+  // Records per segment. A log keeps an active and a history segment, so it
+  // retains between `segment_size + 1` and `2 * segment_size` records once
+  // full. Valid: [1, kMaxSegmentSize].
+  int64_t segment_size = kDefaultSegmentSize;
+
+  // The largest record payload accepted, in bytes.
+  // Valid: [1, kMaxRecordBytesLimit].
+  int64_t max_record_bytes = kDefaultMaxRecordBytes;
+
+  // The source of `Header::created`; called once per write while the write
+  // holds the log's writer lock, so it must be cheap and must not call back
+  // into the log. Empty means `absl::Now()`. Tests inject a fake clock here.
+  std::function<absl::Time()> clock;
+};
+
+// Returns OK if every field of `options` is in its valid range, otherwise a
+// `kInvalidArgument` status (`memlog::IsInvalidOptions`) naming the first bad
+// field and its valid range.
+absl::Status ValidateOptions(const Options& options);
+
+}  // namespace memlog
+
+#endif  // MEMLOG_OPTIONS_H_

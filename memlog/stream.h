@@ -1,0 +1,96 @@
+// Copyright memlog authors.
+//
+// memlog::Stream: reads a log in offset order, waiting for records that are
+// not written yet.
+//
+//   memlog::Stream stream = log->StreamFrom(offset, stop_source.get_token());
+//   for (;;) {
+//     absl::StatusOr<memlog::RecordView> record = stream.Next();
+//     if (record.ok()) { Handle(*record); continue; }
+//     if (memlog::IsLagged(record.status())) continue;  // some were purged
+//     break;  // cancelled, or the log was closed and fully read
+//   }
+//
+// Waiting sleeps on a condition variable that each write signals; an idle
+// stream uses no CPU and wakes as soon as the record it waits for is written.
+//
+// Thread-safety: a Stream is used by one thread at a time (it is a cursor);
+// any number of streams may read one log concurrently with its writers.
+// Lifetime: the log must outlive the stream. The views a stream returns do
+// not depend on the stream or the log (see RecordView).
+
+#ifndef MEMLOG_STREAM_H_
+#define MEMLOG_STREAM_H_
+
+#include <cstddef>
+#include <stop_token>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "memlog/options.h"
+#include "memlog/read_result.h"
+#include "memlog/record.h"
+
+namespace memlog {
+
+class Log;
+
+class Stream {
+ public:
+  // Streams are made by `Log::StreamFrom()`. Movable, not copyable: two
+  // copies would silently share one position.
+  Stream(Stream&&) noexcept = default;
+  Stream& operator=(Stream&&) noexcept = default;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Returns the record at `position()` and advances past it, waiting until it
+  // is written. Ends, without advancing, with:
+  // - kCancelled (IsCancelled) once the stream's stop token is triggered;
+  // - kFailedPrecondition (IsClosed) when the log is closed and every record
+  //   written before the close has been returned;
+  // - kDataLoss (IsLagged) when records at `position()` were purged before
+  //   this stream read them: `LaggedCount(status)` says how many were missed
+  //   and the stream moves on to the earliest record, so the next call
+  //   continues from there;
+  // - kOutOfRange (IsOutOfRange) if `position()` lies before the log's start
+  //   offset; such a stream can never return a record.
+  absl::StatusOr<RecordView> Next();
+
+  // As Next(), but gives up at `deadline` with kDeadlineExceeded
+  // (IsDeadlineExceeded), leaving the stream usable.
+  absl::StatusOr<RecordView> NextUntil(absl::Time deadline);
+  absl::StatusOr<RecordView> NextFor(absl::Duration timeout) {
+    return NextUntil(absl::Now() + timeout);
+  }
+
+  // Waits as NextUntil() does for at least one record, then fills `batch`
+  // with the records that are already written, up to `batch.size()`, without
+  // waiting for more. Returns the count read (at least 1) with OK, or 0 with
+  // the status Next() would have returned.
+  ReadResult NextBatch(absl::Span<RecordView> batch,
+                       absl::Time deadline = absl::InfiniteFuture());
+
+  // The offset of the record the next successful call returns first.
+  Offset position() const { return position_; }
+
+ private:
+  friend class Log;
+  Stream(const Log* log, Offset start, std::stop_token stop)
+      : log_(log), position_(start), stop_(std::move(stop)) {}
+
+  // Moves a stream whose position was purged to the earliest record and
+  // returns the kLagged status for it, or the status for a position before
+  // the start of the log.
+  absl::Status SkipPurged(const absl::Status& out_of_range);
+
+  const Log* log_;
+  Offset position_;
+  std::stop_token stop_;
+};
+
+}  // namespace memlog
+
+#endif  // MEMLOG_STREAM_H_
