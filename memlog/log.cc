@@ -3,6 +3,8 @@
 #include "memlog/log.h"
 
 #include <algorithm>
+#include <time.h>
+
 #include <chrono>
 #include <new>
 #include <utility>
@@ -39,8 +41,11 @@ Log::~Log() {
   for (Segment* segment : segments_) segment->Orphan();
 }
 
-absl::Time Log::Now() const {
-  return options_.clock ? options_.clock() : absl::Now();
+int64_t Log::NowUnixNanos() const {
+  if (options_.clock) return absl::ToUnixNanos(options_.clock());
+  timespec now;
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
 absl::StatusOr<Offset> Log::Write(std::string_view data) {
@@ -78,7 +83,7 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
       }
       active = active_.load(std::memory_order_relaxed);
     }
-    if (!active->Append(data, absl::ToUnixNanos(Now()))) {
+    if (!active->Append(data, NowUnixNanos())) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "out of memory for a record of ", data.size(),
           " bytes; the record was not written"));

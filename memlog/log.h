@@ -171,7 +171,7 @@ class Log {
   bool RotateSegments(Offset base) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns a claimed segment for reuse, or a new one, or nullptr.
   internal::Segment* ClaimSpareSegment() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Time Now() const;
+  int64_t NowUnixNanos() const;
 
   const Options options_;
 

@@ -57,7 +57,13 @@ struct Options {
 
   // The source of `Header::created`; called once per write while the write
   // holds the log's writer lock, so it must be cheap and must not call back
-  // into the log. Empty means `absl::Now()`. Tests inject a fake clock here.
+  // into the log. Tests inject a fake clock here.
+  //
+  // Empty means the system's coarse real-time clock (CLOCK_REALTIME_COARSE):
+  // UTC with the resolution of the kernel tick (1 to 4 ms), read in about
+  // 3 ns. Records written within one tick share a timestamp. For nanosecond
+  // resolution set `clock = absl::Now`, which costs about 25 ns per write,
+  // more than the rest of a write together.
   std::function<absl::Time()> clock;
 };
 
