@@ -64,7 +64,7 @@ struct Options {
   // 3 ns. Records written within one tick share a timestamp. For nanosecond
   // resolution set `clock = absl::Now`, which costs about 25 ns per write,
   // more than the rest of a write together.
-  std::function<absl::Time()> clock;
+  std::function<absl::Time()> clock = nullptr;
 };
 
 // Returns OK if every field of `options` is in its valid range, otherwise a
