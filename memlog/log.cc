@@ -98,21 +98,25 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
 bool Log::RotateSegments(Offset base) {
   Segment* const old_history = history_.load(std::memory_order_relaxed);
   Segment* const old_active = active_.load(std::memory_order_relaxed);
-  // The purge: the log lets go of the history. It becomes free, and reusable
-  // below, unless a reader or view still holds it.
+  // The purge. `earliest_` moves first: a reader that finds the old history
+  // gone (its TryRef() fails, an acquire of the count released below) then
+  // sees an `earliest_` past the offsets it held.
+  earliest_.store(old_active != nullptr ? old_active->base() : base,
+                  std::memory_order_release);
+  // The log lets go of the history. It becomes free, and reusable below,
+  // unless a reader or view still holds it.
   if (old_history != nullptr) old_history->Unref();
   Segment* fresh = ClaimSpareSegment();
   if (fresh == nullptr) {
-    // Undo the purge; the log stays as it was.
-    if (old_history != nullptr) old_history->Ref();
+    // Out of memory: the history stays purged and the full active segment
+    // stays active; the next write tries again.
+    history_.store(nullptr, std::memory_order_release);
     return false;
   }
   fresh->Reset(base);
   fresh->Activate();
   // Readers load active_ before history_; storing history_ first means that a
   // reader who sees the fresh active segment also sees the sealed one.
-  earliest_.store(old_active != nullptr ? old_active->base() : base,
-                  std::memory_order_release);
   history_.store(old_active, std::memory_order_release);
   active_.store(fresh, std::memory_order_release);
   return true;

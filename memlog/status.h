@@ -65,6 +65,11 @@ std::optional<ErrorKind> GetErrorKind(const absl::Status& status);
 
 // Predicates, one per kind. Each is false for an OK status and for statuses
 // that memlog did not make.
+//
+// NOTE: call them qualified (`memlog::IsOutOfRange(s)`). Abseil has functions
+// of the same names for status codes, which argument-dependent lookup finds
+// too; and `absl::IsOutOfRange(s)` is true for both future and purged offsets
+// (both use kOutOfRange), where the memlog predicates tell them apart.
 bool IsInvalidOptions(const absl::Status& status);
 bool IsEmptyRecord(const absl::Status& status);
 bool IsRecordTooLarge(const absl::Status& status);

@@ -2,7 +2,7 @@
 
 #include "memlog/stream.h"
 
-#include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "memlog/log.h"
@@ -10,9 +10,11 @@
 namespace memlog {
 
 absl::Status Stream::SkipPurged(const absl::Status& out_of_range) {
-  const Offset start = log_->options().start_offset;
-  if (position_ < start) return out_of_range;
+  if (position_ < log_->options().start_offset) return out_of_range;
   const Offset earliest = log_->Range().earliest;
+  // The read saw the purge, so `earliest` is past the position; the check
+  // keeps a stream from ever moving backwards regardless.
+  if (earliest <= position_) return absl::OkStatus();
   const int64_t missed = earliest - position_;
   const Offset from = position_;
   position_ = earliest;
@@ -45,7 +47,11 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
     ReadResult result = log_->ReadBatchView(position_, batch);
     position_ += static_cast<Offset>(result.count);
     if (result.count > 0) return {result.count, absl::OkStatus()};
-    if (memlog::IsOutOfRange(result.status)) return {0, SkipPurged(result.status)};
+    if (memlog::IsOutOfRange(result.status)) {
+      absl::Status skipped = SkipPurged(result.status);
+      if (skipped.ok()) continue;
+      return {0, std::move(skipped)};
+    }
     // Not written yet: sleep until it is (or the stream must stop).
     if (absl::Status waited = log_->WaitFor(position_, deadline, stop_);
         !waited.ok()) {

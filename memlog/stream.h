@@ -82,8 +82,8 @@ class Stream {
       : log_(log), position_(start), stop_(std::move(stop)) {}
 
   // Moves a stream whose position was purged to the earliest record and
-  // returns the kLagged status for it, or the status for a position before
-  // the start of the log.
+  // returns the kLagged status for it, or returns `out_of_range` for a
+  // position before the start of the log, or OK to read again.
   absl::Status SkipPurged(const absl::Status& out_of_range);
 
   const Log* log_;

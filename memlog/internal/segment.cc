@@ -15,7 +15,7 @@ Segment::~Segment() { ReleaseStorage(); }
 bool Segment::TryClaim() {
   int64_t free = 0;
   return refs_.compare_exchange_strong(free, kClaimed,
-                                       std::memory_order_acquire,
+                                       std::memory_order_acq_rel,
                                        std::memory_order_relaxed);
 }
 

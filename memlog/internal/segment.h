@@ -56,11 +56,14 @@ class Segment {
   // Takes a reference if the segment is live (holds a reference already) and
   // returns true; returns false for a free or claimed segment.
   bool TryRef() {
-    int64_t refs = refs_.load(std::memory_order_relaxed);
+    // Acquire also on failure: a reader that finds the segment free or
+    // claimed must then see what the writer published before letting go of
+    // it (the log's new earliest offset).
+    int64_t refs = refs_.load(std::memory_order_acquire);
     while (refs > 0) {
       if (refs_.compare_exchange_weak(refs, refs + 1,
                                       std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {
+                                      std::memory_order_acquire)) {
         return true;
       }
     }
