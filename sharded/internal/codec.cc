@@ -1,0 +1,79 @@
+// Copyright memlog authors.
+
+#include "sharded/internal/codec.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace memlog::sharded::internal {
+namespace {
+
+size_t LengthPrefixSize(size_t key_size) {
+  size_t bytes = 1;
+  while (key_size >= 0x80) {
+    key_size >>= 7;
+    ++bytes;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+size_t EncodedSize(std::string_view key, std::string_view data) {
+  return LengthPrefixSize(key.size()) + key.size() + data.size();
+}
+
+void EncodeRecord(std::string_view key, std::string_view data,
+                  std::string* out) {
+  out->clear();
+  out->reserve(EncodedSize(key, data));
+  size_t length = key.size();
+  while (length >= 0x80) {
+    out->push_back(static_cast<char>((length & 0x7f) | 0x80));
+    length >>= 7;
+  }
+  out->push_back(static_cast<char>(length));
+  out->append(key);
+  out->append(data);
+}
+
+absl::StatusOr<KeySpan> DecodeKey(std::string_view stored) {
+  size_t length = 0;
+  for (size_t i = 0; i < kMaxLengthPrefixBytes && i < stored.size(); ++i) {
+    const auto byte = static_cast<uint8_t>(stored[i]);
+    length |= static_cast<size_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      const size_t begin = i + 1;
+      if (length == 0 || length > kMaxKeyBytes ||
+          length > stored.size() - begin) {
+        break;
+      }
+      return KeySpan{begin, length};
+    }
+  }
+  return absl::DataLossError(
+      absl::StrCat("stored record of ", stored.size(),
+                   " bytes has no valid key prefix; the shard's memory is "
+                   "corrupted"));
+}
+
+std::string QuoteKey(std::string_view key) {
+  constexpr size_t kShown = 64;
+  const bool cut = key.size() > kShown;
+  const std::string escaped = absl::CHexEscape(
+      absl::string_view(key.data(), cut ? kShown : key.size()));
+  return absl::StrCat("\"", escaped, cut ? "...\"" : "\"");
+}
+
+absl::StatusOr<RecordView> RecordAccess::Decode(memlog::RecordView stored) {
+  absl::StatusOr<KeySpan> key = DecodeKey(stored.data());
+  if (!key.ok()) return key.status();
+  return RecordView(std::move(stored), static_cast<uint32_t>(key->begin),
+                    static_cast<uint32_t>(key->size));
+}
+
+}  // namespace memlog::sharded::internal

@@ -1,0 +1,57 @@
+// Copyright memlog authors.
+//
+// How a sharded log stores a keyed record in a memlog::Log, and reads it back.
+// Not part of the public API.
+//
+// A stored record is [key length as a LEB128 varint][key bytes][data bytes].
+// Keys are at most kMaxKeyBytes (64 KiB) long, so the length takes 1 to 3
+// bytes. Every record of a shard carries its key, which is what lets a read
+// by key refuse a record written under another key.
+
+#ifndef MEMLOG_SHARDED_INTERNAL_CODEC_H_
+#define MEMLOG_SHARDED_INTERNAL_CODEC_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "memlog/record.h"
+#include "sharded/record.h"
+
+namespace memlog::sharded::internal {
+
+// The most bytes the key's length prefix takes.
+inline constexpr size_t kMaxLengthPrefixBytes = 3;
+
+// Returns the size of the stored form of a record.
+size_t EncodedSize(std::string_view key, std::string_view data);
+
+// Replaces `*out` with the stored form of a record.
+// REQUIRES: key.size() <= kMaxKeyBytes.
+void EncodeRecord(std::string_view key, std::string_view data,
+                  std::string* out);
+
+// Where the key lies within a stored record.
+struct KeySpan {
+  size_t begin;
+  size_t size;
+};
+
+// Parses the length prefix of a stored record. Fails with kDataLoss for bytes
+// that no sharded log writes (which would mean memory corruption).
+absl::StatusOr<KeySpan> DecodeKey(std::string_view stored);
+
+// Returns the key, C-escaped and quoted, cut to 64 bytes with "..." after:
+// for error messages, where a key may hold any bytes.
+std::string QuoteKey(std::string_view key);
+
+// Makes sharded::RecordViews, which only the library may construct.
+struct RecordAccess {
+  // Decodes a stored record into a view that shares its storage.
+  static absl::StatusOr<RecordView> Decode(memlog::RecordView stored);
+};
+
+}  // namespace memlog::sharded::internal
+
+#endif  // MEMLOG_SHARDED_INTERNAL_CODEC_H_

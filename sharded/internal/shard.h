@@ -1,0 +1,44 @@
+// Copyright memlog authors.
+//
+// internal::Shard: one shard of a sharded log. Not part of the public API.
+//
+// Design: a shard is a memlog::Log plus the KeyIndex of its records. A sharded
+// log makes a shard on its first use, so an unused shard costs one pointer.
+// `mu` is held across each write to the log and the index update that
+// follows, so the index learns of records in offset order, and a reader that
+// takes `mu` after seeing offset N in the log finds N in the index too. Reads
+// of records take no lock (memlog::Log reads are lock-free); reads of the
+// index take `mu` briefly. Lock order: `mu` before the log's own lock; nothing
+// waits while holding `mu`.
+
+#ifndef MEMLOG_SHARDED_INTERNAL_SHARD_H_
+#define MEMLOG_SHARDED_INTERNAL_SHARD_H_
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "memlog/log.h"
+#include "sharded/internal/key_index.h"
+
+namespace memlog::sharded::internal {
+
+// Aligned to a cache line so that writers of neighbouring shards do not
+// contend on one line.
+struct alignas(64) Shard {
+  explicit Shard(std::unique_ptr<memlog::Log> shard_log)
+      : log(std::move(shard_log)) {}
+
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  mutable std::mutex mu;
+  // Written only by the sharded log, under `mu`.
+  const std::unique_ptr<memlog::Log> log;
+  KeyIndex index ABSL_GUARDED_BY(mu);
+};
+
+}  // namespace memlog::sharded::internal
+
+#endif  // MEMLOG_SHARDED_INTERNAL_SHARD_H_

@@ -1,0 +1,366 @@
+// Copyright memlog authors.
+
+#include "sharded/log.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "memlog/status.h"
+#include "sharded/internal/codec.h"
+#include "sharded/internal/shard.h"
+
+namespace memlog::sharded {
+namespace {
+
+using internal::QuoteKey;
+using internal::RecordAccess;
+using internal::Shard;
+
+// Record batches are located in chunks of this many offsets, each under one
+// short hold of the shard's lock, with the records read outside it.
+constexpr size_t kChunk = 64;
+
+// Writes encode into a per-thread buffer; one that grew past this is released
+// after the write, so a rare huge record does not pin its size per thread.
+constexpr size_t kKeptBufferBytes = size_t{64} << 10;
+
+absl::Status CheckKey(std::string_view key) {
+  if (key.empty()) {
+    return MakeError(ErrorKind::kInvalidKey,
+                     "key is empty; a key has at least 1 byte");
+  }
+  if (key.size() > kMaxKeyBytes) {
+    return MakeError(ErrorKind::kInvalidKey,
+                     absl::StrCat("key of ", key.size(),
+                                  " bytes is longer than kMaxKeyBytes (",
+                                  kMaxKeyBytes, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NoSuchShard(size_t shard, size_t num_shards) {
+  return MakeError(
+      ErrorKind::kOutOfRange,
+      absl::StrCat("shard ", shard, " does not exist; shards are 0..",
+                   num_shards - 1));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) {
+  if (options.num_shards < kMinNumShards ||
+      options.num_shards > kMaxNumShards) {
+    return MakeError(ErrorKind::kInvalidOptions,
+                     absl::StrCat("Options::num_shards is ", options.num_shards,
+                                  "; valid range is [", kMinNumShards, ", ",
+                                  kMaxNumShards, "]"));
+  }
+  memlog::Options shard_options{
+      .start_offset = options.start_offset,
+      .segment_size = options.segment_size,
+      .max_record_bytes = options.max_record_bytes,
+      .clock = options.clock,
+  };
+  if (absl::Status status = ValidateOptions(shard_options); !status.ok()) {
+    return status;
+  }
+  // A shard stores the key with the payload; make room for the longest key,
+  // within what a memlog::Log accepts (Write() checks the rare rest).
+  shard_options.max_record_bytes = std::min<int64_t>(
+      kMaxRecordBytesLimit, options.max_record_bytes + int64_t{kMaxKeyBytes} +
+                                int64_t{internal::kMaxLengthPrefixBytes});
+  if (options.sharder == nullptr) {
+    options.sharder = std::make_shared<HashSharder>();
+  }
+  if (absl::Status status = options.sharder->Validate(options.num_shards);
+      !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::unique_ptr<memlog::Log>> empty =
+      memlog::Log::Create(shard_options);
+  if (!empty.ok()) return empty.status();
+  return std::unique_ptr<Log>(
+      new Log(std::move(options), std::move(shard_options), *std::move(empty)));
+}
+
+Log::Log(Options options, memlog::Options shard_options,
+         std::unique_ptr<const memlog::Log> empty_shard)
+    : options_(std::move(options)),
+      num_shards_(options_.num_shards),
+      shard_options_(std::move(shard_options)),
+      empty_shard_(std::move(empty_shard)),
+      shards_(new std::atomic<Shard*>[num_shards_]()) {}
+
+Log::~Log() {
+  for (size_t i = 0; i < num_shards_; ++i) {
+    delete shards_[i].load(std::memory_order_relaxed);
+  }
+}
+
+absl::StatusOr<size_t> Log::Route(std::string_view key) const {
+  if (absl::Status status = CheckKey(key); !status.ok()) return status;
+  absl::StatusOr<size_t> shard = options_.sharder->ShardFor(key, num_shards_);
+  if (!shard.ok()) return shard.status();
+  if (*shard >= num_shards_) {
+    return MakeError(
+        ErrorKind::kBadSharder,
+        absl::StrCat("the sharder returned shard ", *shard, " for key ",
+                     QuoteKey(key), "; shards are 0..", num_shards_ - 1));
+  }
+  return shard;
+}
+
+Shard* Log::ShardIfMade(size_t shard) const {
+  return shards_[shard].load(std::memory_order_acquire);
+}
+
+Shard* Log::GetOrMakeShard(size_t shard) const {
+  Shard* made = shards_[shard].load(std::memory_order_acquire);
+  if (made != nullptr) return made;
+  // Cannot fail: Create() made empty_shard_ with the same options.
+  auto fresh =
+      std::make_unique<Shard>(memlog::Log::Create(shard_options_).value());
+  if (shards_[shard].compare_exchange_strong(made, fresh.get(),
+                                             std::memory_order_seq_cst,
+                                             std::memory_order_acquire)) {
+    made = fresh.release();
+    // Close() stores closed_ before it scans the shards, and this loads it
+    // after installing the shard (both sequentially consistent): either the
+    // scan finds this shard or this sees the flag, so no shard stays open
+    // after Close().
+    if (closed_.load(std::memory_order_seq_cst)) made->log->Close();
+  }
+  return made;
+}
+
+const memlog::Log& Log::LogOrEmpty(size_t shard) const {
+  const Shard* made = ShardIfMade(shard);
+  return made != nullptr ? *made->log : *empty_shard_;
+}
+
+absl::StatusOr<Offset> Log::Write(std::string_view key, std::string_view data) {
+  if (absl::Status status = CheckKey(key); !status.ok()) return status;
+  if (data.empty()) {
+    return MakeError(ErrorKind::kEmptyRecord,
+                     "record data is empty; a record holds at least 1 byte");
+  }
+  if (static_cast<int64_t>(data.size()) > options_.max_record_bytes) {
+    return MakeError(
+        ErrorKind::kRecordTooLarge,
+        absl::StrCat("record of ", data.size(),
+                     " bytes is larger than Options::max_record_bytes (",
+                     options_.max_record_bytes, ")"));
+  }
+  if (static_cast<int64_t>(internal::EncodedSize(key, data)) >
+      shard_options_.max_record_bytes) {
+    return MakeError(
+        ErrorKind::kRecordTooLarge,
+        absl::StrCat("record of ", data.size(), " bytes with a key of ",
+                     key.size(), " bytes is stored in ",
+                     internal::EncodedSize(key, data),
+                     " bytes, more than a shard holds per record (",
+                     shard_options_.max_record_bytes, ")"));
+  }
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  if (closed()) {
+    return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+  }
+
+  thread_local std::string buffer;
+  internal::EncodeRecord(key, data, &buffer);
+  Shard* shard = GetOrMakeShard(*index);
+  absl::StatusOr<Offset> offset;
+  {
+    std::lock_guard<std::mutex> lock(shard->mu);
+    offset = shard->log->Write(buffer);
+    if (offset.ok()) {
+      // The log starts a segment on every segment_size-th offset from the
+      // start, purging its history; the index follows in step.
+      if ((*offset - options_.start_offset) % options_.segment_size == 0) {
+        shard->index.StartSegment();
+      }
+      shard->index.Add(key, *offset);
+    }
+  }
+  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
+  return offset;
+}
+
+absl::StatusOr<RecordView> Log::ReadKeyView(std::string_view key,
+                                            Offset offset) const {
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  absl::StatusOr<memlog::RecordView> stored =
+      LogOrEmpty(*index).ReadView(offset);
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<RecordView> view = RecordAccess::Decode(*std::move(stored));
+  if (!view.ok()) return view.status();
+  if (view->key() != key) {
+    return MakeError(ErrorKind::kKeyNotFound,
+                     absl::StrCat("offset ", offset, " of shard ", *index,
+                                  " holds no record of key ", QuoteKey(key)));
+  }
+  return view;
+}
+
+absl::StatusOr<RecordView> Log::ReadView(std::string_view key,
+                                         Offset offset) const {
+  return ReadKeyView(key, offset);
+}
+
+absl::StatusOr<Record> Log::Read(std::string_view key, Offset offset) const {
+  absl::StatusOr<RecordView> view = ReadKeyView(key, offset);
+  if (!view.ok()) return view.status();
+  return view->ToRecord();
+}
+
+template <typename Entry, typename MakeEntry>
+ReadResult Log::ReadBatchInto(std::string_view key, Offset start,
+                              absl::Span<Entry> batch,
+                              MakeEntry make_entry) const {
+  ReadResult result;
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) {
+    result.status = index.status();
+    return result;
+  }
+  const Shard* shard = ShardIfMade(*index);
+  const memlog::Log& log = shard != nullptr ? *shard->log : *empty_shard_;
+  Offset cursor = start;
+  Offset offsets[kChunk];
+  while (result.count < batch.size()) {
+    size_t found = 0;
+    std::string missing;
+    {
+      std::unique_lock<std::mutex> lock;
+      if (shard != nullptr) lock = std::unique_lock<std::mutex>(shard->mu);
+      // Under the lock the shard's range is stable (only writes, which hold
+      // it, purge) and the index covers exactly its retained records.
+      const OffsetRange range = log.Range();
+      if (cursor < options_.start_offset ||
+          (range.earliest != kInvalidOffset && cursor < range.earliest)) {
+        // The key's records at offsets from `cursor` may be gone; the log's
+        // own status says which offsets are left.
+        result.status = log.ReadView(cursor).status();
+        return result;
+      }
+      if (shard != nullptr) {
+        const size_t wanted = std::min(kChunk, batch.size() - result.count);
+        found =
+            shard->index.Collect(key, cursor, absl::MakeSpan(offsets, wanted));
+      }
+      if (found == 0) {
+        const Offset latest =
+            shard != nullptr ? shard->index.Range(key).latest : kInvalidOffset;
+        missing = latest == kInvalidOffset
+                      ? std::string("; the key has no retained record")
+                      : absl::StrCat("; the key's latest record is at offset ",
+                                     latest);
+      }
+    }
+    if (found == 0) {
+      result.status = MakeError(
+          ErrorKind::kFutureOffset,
+          absl::StrCat("key ", QuoteKey(key), " has no record at offset ",
+                       cursor, " or after yet", missing));
+      return result;
+    }
+    for (size_t i = 0; i < found; ++i) {
+      absl::StatusOr<memlog::RecordView> stored = log.ReadView(offsets[i]);
+      if (!stored.ok()) {  // purged since the lookup
+        result.status = stored.status();
+        return result;
+      }
+      absl::StatusOr<RecordView> view =
+          RecordAccess::Decode(*std::move(stored));
+      if (!view.ok()) {
+        result.status = view.status();
+        return result;
+      }
+      batch[result.count++] = make_entry(*std::move(view));
+    }
+    cursor = offsets[found - 1] + 1;
+  }
+  return result;
+}
+
+ReadResult Log::ReadBatch(std::string_view key, Offset start,
+                          absl::Span<Record> batch) const {
+  return ReadBatchInto(key, start, batch,
+                       [](RecordView view) { return view.ToRecord(); });
+}
+
+ReadResult Log::ReadBatchView(std::string_view key, Offset start,
+                              absl::Span<RecordView> batch) const {
+  return ReadBatchInto(key, start, batch, [](RecordView view) { return view; });
+}
+
+absl::StatusOr<OffsetRange> Log::Range(std::string_view key) const {
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  const Shard* shard = ShardIfMade(*index);
+  if (shard == nullptr) return OffsetRange{};
+  std::lock_guard<std::mutex> lock(shard->mu);
+  return shard->index.Range(key);
+}
+
+absl::StatusOr<Stream> Log::StreamFrom(std::string_view key, Offset start,
+                                       std::stop_token stop) const {
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  Shard* shard = GetOrMakeShard(*index);
+  return Stream(shard, shard->log.get(), std::string(key), start,
+                std::move(stop));
+}
+
+absl::StatusOr<size_t> Log::ShardFor(std::string_view key) const {
+  return Route(key);
+}
+
+OffsetRange Log::ShardRange(size_t shard) const {
+  if (shard >= num_shards_) return {};
+  return LogOrEmpty(shard).Range();
+}
+
+absl::StatusOr<RecordView> Log::ReadShard(size_t shard, Offset offset) const {
+  if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
+  absl::StatusOr<memlog::RecordView> stored =
+      LogOrEmpty(shard).ReadView(offset);
+  if (!stored.ok()) return stored.status();
+  return RecordAccess::Decode(*std::move(stored));
+}
+
+absl::StatusOr<ShardStream> Log::ShardStreamFrom(size_t shard, Offset start,
+                                                 std::stop_token stop) const {
+  if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
+  return ShardStream(
+      GetOrMakeShard(shard)->log->StreamFrom(start, std::move(stop)), shard);
+}
+
+void Log::Close() {
+  closed_.store(true, std::memory_order_seq_cst);
+  for (size_t i = 0; i < num_shards_; ++i) {
+    if (Shard* shard = shards_[i].load(std::memory_order_seq_cst)) {
+      shard->log->Close();
+    }
+  }
+}
+
+MemoryUsage Log::memory_usage() const {
+  MemoryUsage total;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    const Shard* shard = ShardIfMade(i);
+    if (shard == nullptr) continue;
+    const MemoryUsage usage = shard->log->memory_usage();
+    total.records += usage.records;
+    total.payload_bytes += usage.payload_bytes;
+    total.allocated_bytes += usage.allocated_bytes;
+    total.segments += usage.segments;
+  }
+  return total;
+}
+
+}  // namespace memlog::sharded

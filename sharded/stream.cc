@@ -1,0 +1,195 @@
+// Copyright memlog authors.
+
+#include "sharded/stream.h"
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "memlog/status.h"
+#include "sharded/internal/codec.h"
+#include "sharded/internal/key_index.h"
+#include "sharded/internal/shard.h"
+
+namespace memlog::sharded {
+namespace {
+
+using internal::KeyIndex;
+using internal::QuoteKey;
+using internal::RecordAccess;
+
+// Offsets located per hold of the shard's lock.
+constexpr size_t kChunk = 64;
+
+}  // namespace
+
+absl::Status Stream::SkipPurged(Offset earliest) {
+  const Offset from = position_;
+  // `from` < earliest, so this is the key's first retained record.
+  const KeyIndex::Cursor first = shard_->index.Seek(key_, from);
+  position_ = earliest;
+  if (first.chain != kInvalidOffset && first.chain == known_chain_) {
+    // The chain's records numbered known_seq_ up to first.seq lay at offsets
+    // from `from` to `earliest` - 1: exactly the ones missed.
+    const int64_t missed = first.seq - known_seq_;
+    if (missed == 0) return absl::OkStatus();
+    return MakeLaggedError(
+        missed,
+        absl::StrCat("stream of key ", QuoteKey(key_), " fell behind: ", missed,
+                     " of its records at offsets from ", from,
+                     " were purged; continuing from offset ", earliest));
+  }
+  // The key's count from before is lost. A chain that began at `from` or
+  // later had its first first.seq records purged, all of them unread.
+  const int64_t at_least =
+      first.chain != kInvalidOffset && first.chain >= from ? first.seq : 0;
+  return MakeLaggedError(
+      at_least,
+      absl::StrCat("stream of key ", QuoteKey(key_),
+                   " fell behind: its shard "
+                   "purged offsets ",
+                   from, " to ", earliest - 1,
+                   " before the stream read them; at least ", at_least,
+                   " of them held the key's records (the shard no longer "
+                   "knows how many); continuing from offset ",
+                   earliest));
+}
+
+absl::Status Stream::WaitError(const absl::Status& waited) const {
+  const std::string prefix =
+      absl::StrCat("stream of key ", QuoteKey(key_), " at offset ", position_);
+  const std::optional<ErrorKind> kind = GetErrorKind(waited);
+  if (kind == ErrorKind::kCancelled) {
+    return MakeError(ErrorKind::kCancelled,
+                     absl::StrCat(prefix, " was cancelled"));
+  }
+  if (kind == ErrorKind::kDeadlineExceeded) {
+    return MakeError(
+        ErrorKind::kDeadlineExceeded,
+        absl::StrCat(prefix,
+                     ": no record of the key was written before the deadline"));
+  }
+  if (kind == ErrorKind::kClosed) {
+    return MakeError(
+        ErrorKind::kClosed,
+        absl::StrCat(prefix,
+                     ": the log is closed and every record of the key was "
+                     "returned"));
+  }
+  return waited;
+}
+
+absl::StatusOr<RecordView> Stream::Next() {
+  return NextUntil(absl::InfiniteFuture());
+}
+
+absl::StatusOr<RecordView> Stream::NextUntil(absl::Time deadline) {
+  RecordView record;
+  ReadResult result = NextBatch(absl::MakeSpan(&record, 1), deadline);
+  if (!result.ok()) return result.status;
+  return record;
+}
+
+ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
+                             absl::Time deadline) {
+  if (batch.empty()) return {};
+  const Offset start_offset = log_->options().start_offset;
+  size_t total = 0;
+  Offset offsets[kChunk];
+  for (;;) {
+    if (stop_.stop_requested()) {
+      if (total > 0) return {total, absl::OkStatus()};
+      return {0, WaitError(MakeError(ErrorKind::kCancelled, ""))};
+    }
+    const size_t wanted = std::min(kChunk, batch.size() - total);
+    size_t found = 0;
+    KeyIndex::Cursor cursor;
+    {
+      std::lock_guard<std::mutex> lock(shard_->mu);
+      if (position_ < start_offset) {
+        return {0, log_->ReadView(position_).status()};
+      }
+      // Under the lock the log's range is stable and the index covers
+      // exactly its retained records, all of [earliest, next).
+      const OffsetRange range = log_->Range();
+      const Offset next =
+          range.latest == kInvalidOffset ? start_offset : range.latest + 1;
+      if (range.earliest != kInvalidOffset && position_ < range.earliest) {
+        // Return what was read first; the next call reports the purge.
+        if (total > 0) return {total, absl::OkStatus()};
+        absl::Status lagged = SkipPurged(range.earliest);
+        if (!lagged.ok()) {
+          cursor = shard_->index.Seek(key_, position_);
+          known_chain_ = cursor.chain;
+          known_seq_ = cursor.seq;
+          return {0, std::move(lagged)};
+        }
+      }
+      cursor = shard_->index.Seek(key_, position_);
+      found = shard_->index.Collect(key_, position_,
+                                    absl::MakeSpan(offsets, wanted));
+      // Nothing of the key before `next`: no need to look there again.
+      if (found == 0 && position_ < next) position_ = next;
+      if (position_ <= next) {
+        known_chain_ = cursor.chain;
+        known_seq_ = cursor.seq;
+      }
+    }
+
+    size_t read = 0;
+    for (; read < found; ++read) {
+      absl::StatusOr<memlog::RecordView> stored = log_->ReadView(offsets[read]);
+      if (!stored.ok()) break;  // purged since the lookup: rescan
+      absl::StatusOr<RecordView> view =
+          RecordAccess::Decode(*std::move(stored));
+      if (!view.ok()) return {total, view.status()};
+      batch[total++] = *std::move(view);
+      position_ = offsets[read] + 1;
+      known_seq_ = cursor.seq + static_cast<int64_t>(read) + 1;
+    }
+    if (total == batch.size()) return {total, absl::OkStatus()};
+    if (read < found) continue;
+    if (found == wanted) continue;  // a full chunk: there may be more already
+    if (total > 0) return {total, absl::OkStatus()};
+    // Sleep until the shard writes `position_`. A write of another key wakes
+    // this stream too; the rescan is one index lookup, then it sleeps again.
+    if (absl::Status waited = log_->WaitFor(position_, deadline, stop_);
+        !waited.ok()) {
+      return {0, WaitError(waited)};
+    }
+  }
+}
+
+absl::StatusOr<RecordView> ShardStream::NextUntil(absl::Time deadline) {
+  RecordView record;
+  ReadResult result = NextBatch(absl::MakeSpan(&record, 1), deadline);
+  if (!result.ok()) return result.status;
+  return record;
+}
+
+ReadResult ShardStream::NextBatch(absl::Span<RecordView> batch,
+                                  absl::Time deadline) {
+  // The stored records are read into a buffer of memlog views, then decoded
+  // into `batch`; the buffer is on the stack unless the batch is large.
+  memlog::RecordView small[kChunk];
+  std::vector<memlog::RecordView> large;
+  absl::Span<memlog::RecordView> stored = absl::MakeSpan(small, kChunk);
+  if (batch.size() > kChunk) {
+    large.resize(batch.size());
+    stored = absl::MakeSpan(large);
+  }
+  ReadResult result = stream_.NextBatch(stored.first(batch.size()), deadline);
+  for (size_t i = 0; i < result.count; ++i) {
+    absl::StatusOr<RecordView> view =
+        RecordAccess::Decode(std::move(stored[i]));
+    if (!view.ok()) return {i, view.status()};
+    batch[i] = *std::move(view);
+  }
+  return result;
+}
+
+}  // namespace memlog::sharded

@@ -1,0 +1,168 @@
+// Copyright memlog authors.
+//
+// Streams over a sharded log: memlog::sharded::Stream reads one key's records
+// in order, waiting for the next one; memlog::sharded::ShardStream reads every
+// record of one shard, whatever its key.
+//
+//   absl::StatusOr<memlog::sharded::Stream> stream =
+//       log->StreamFrom("users", 0, stop_source.get_token());
+//   if (!stream.ok()) return stream.status();
+//   for (;;) {
+//     absl::StatusOr<memlog::sharded::RecordView> record = stream->Next();
+//     if (record.ok()) { Handle(*record); continue; }
+//     if (memlog::IsLagged(record.status())) continue;  // some were purged
+//     break;  // cancelled, or the log was closed and fully read
+//   }
+//
+// A key's stream sleeps on its shard's log and is woken by every write to the
+// shard. A write of another key costs it one index lookup under the shard's
+// lock and it sleeps again; it never scans other keys' records.
+//
+// Thread-safety: a stream is used by one thread at a time (it is a cursor);
+// any number of streams may read one log concurrently with its writers.
+// Lifetime: the log must outlive the stream. The views a stream returns do not
+// depend on the stream or the log (see RecordView).
+
+#ifndef MEMLOG_SHARDED_STREAM_H_
+#define MEMLOG_SHARDED_STREAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "memlog/log.h"
+#include "sharded/record.h"
+
+namespace memlog::sharded {
+
+class Log;
+namespace internal {
+struct Shard;
+}  // namespace internal
+
+// Reads the records of one key in offset order, from a start offset on.
+// Made by `Log::StreamFrom()`.
+class Stream {
+ public:
+  // Movable, not copyable: two copies would silently share one position.
+  Stream(Stream&&) noexcept = default;
+  Stream& operator=(Stream&&) noexcept = default;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Returns the key's first record at or after `position()` and moves past
+  // it, waiting until one is written. Ends, without returning a record, with:
+  // - kCancelled (IsCancelled) once the stream's stop token is triggered;
+  // - kFailedPrecondition (IsClosed) when the log is closed and every record
+  //   of the key written before the close has been returned;
+  // - kDataLoss (IsLagged) when the shard purged offsets from `position()` on
+  //   before this stream read them and some of the key's records may have
+  //   gone with them. The stream moves on to the shard's earliest retained
+  //   offset, so the next call continues with the key's earliest retained
+  //   record. `LaggedCount(status)` is the exact number of the key's records
+  //   missed when the shard still knows it: when the key kept a retained
+  //   record all along since this stream last looked. Otherwise (the key fell
+  //   silent for a whole segment of its shard's writes) it is a lower bound,
+  //   possibly 0, and the message says "at least". A purge that took none of
+  //   the key's records, as far as the exact count shows, is not reported;
+  // - kOutOfRange (IsOutOfRange) if `position()` lies before the log's start
+  //   offset; such a stream can never return a record.
+  absl::StatusOr<RecordView> Next();
+
+  // As Next(), but gives up at `deadline` with kDeadlineExceeded
+  // (IsDeadlineExceeded), leaving the stream usable.
+  absl::StatusOr<RecordView> NextUntil(absl::Time deadline);
+  absl::StatusOr<RecordView> NextFor(absl::Duration timeout) {
+    return NextUntil(absl::Now() + timeout);
+  }
+
+  // Waits as NextUntil() does for at least one record of the key, then fills
+  // `batch` with the key's records that are already written, up to
+  // `batch.size()`, without waiting for more. Returns the count read (at
+  // least 1) with OK, or 0 with the status Next() would have returned.
+  ReadResult NextBatch(absl::Span<RecordView> batch,
+                       absl::Time deadline = absl::InfiniteFuture());
+
+  // The shard offset from which the next record is looked for: the next
+  // record returned has an offset >= position().
+  Offset position() const { return position_; }
+  const std::string& key() const { return key_; }
+
+ private:
+  friend class Log;
+  Stream(internal::Shard* shard, const memlog::Log* log, std::string key,
+         Offset start, std::stop_token stop)
+      : shard_(shard),
+        log_(log),
+        key_(std::move(key)),
+        position_(start),
+        stop_(std::move(stop)) {}
+
+  // Moves a stream whose position the shard purged to the shard's earliest
+  // offset and returns the kLagged status to report, or OK if the index
+  // proves that none of the key's records was missed.
+  // REQUIRES: shard_->mu held.
+  absl::Status SkipPurged(Offset earliest);
+  // Restates a failed wait of the shard's log (cancelled, deadline, closed)
+  // as this stream's.
+  absl::Status WaitError(const absl::Status& waited) const;
+
+  internal::Shard* shard_;
+  const memlog::Log* log_;
+  std::string key_;
+  Offset position_;
+  std::stop_token stop_;
+  // What the stream knows of its key's numbering (see KeyIndex): the chain of
+  // its key's records and the number of the key's first record at or after
+  // position_ in that chain. Valid when known_chain_ != kInvalidOffset; only
+  // recorded while every offset below position_ is written.
+  Offset known_chain_ = kInvalidOffset;
+  int64_t known_seq_ = 0;
+};
+
+// Reads every record of one shard, of any key, in offset order: what a
+// consumer uses that wants all the keys of a shard. Made by
+// `Log::ShardStreamFrom()`. Behaves exactly like memlog::Stream on the
+// shard's log (lag counts are records of the shard, of any key), and returns
+// each record with its key.
+class ShardStream {
+ public:
+  ShardStream(ShardStream&&) noexcept = default;
+  ShardStream& operator=(ShardStream&&) noexcept = default;
+  ShardStream(const ShardStream&) = delete;
+  ShardStream& operator=(const ShardStream&) = delete;
+
+  // As memlog::Stream::Next(), returning the record with its key.
+  absl::StatusOr<RecordView> Next() {
+    return NextUntil(absl::InfiniteFuture());
+  }
+  // As memlog::Stream::NextUntil().
+  absl::StatusOr<RecordView> NextUntil(absl::Time deadline);
+  absl::StatusOr<RecordView> NextFor(absl::Duration timeout) {
+    return NextUntil(absl::Now() + timeout);
+  }
+  // As memlog::Stream::NextBatch().
+  ReadResult NextBatch(absl::Span<RecordView> batch,
+                       absl::Time deadline = absl::InfiniteFuture());
+
+  Offset position() const { return stream_.position(); }
+  size_t shard() const { return shard_; }
+
+ private:
+  friend class Log;
+  ShardStream(memlog::Stream stream, size_t shard)
+      : stream_(std::move(stream)), shard_(shard) {}
+
+  memlog::Stream stream_;
+  size_t shard_;
+};
+
+}  // namespace memlog::sharded
+
+#endif  // MEMLOG_SHARDED_STREAM_H_
