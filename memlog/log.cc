@@ -185,7 +185,12 @@ absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
     if (segment == nullptr || !segment->TryRef()) continue;
     SegmentRef ref = SegmentRef::Adopt(segment);
     const Offset index = offset - segment->base();
-    if (index >= 0 && index < segment->published()) return ref;
+    if (index >= 0 && index < segment->published()) {
+      // Purged since the caller could have seen Range(): `earliest_` moves
+      // before the history is released.
+      if (offset < earliest_.load(std::memory_order_acquire)) break;
+      return ref;
+    }
   }
   return OutOfRangeError(offset);
 }

@@ -69,7 +69,8 @@ class Stream {
   // Waits as NextUntil() does for at least one record, then fills `batch`
   // with the records that are already written, up to `batch.size()`, without
   // waiting for more. Returns the count read (at least 1) with OK, or 0 with
-  // the status Next() would have returned.
+  // the status Next() would have returned. An empty batch returns 0 with OK
+  // at once.
   ReadResult NextBatch(absl::Span<RecordView> batch,
                        absl::Time deadline = absl::InfiniteFuture());
 

@@ -99,21 +99,21 @@ bool Segment::Append(std::string_view data, int64_t created_unix_nanos) {
 }
 
 void Segment::Orphan() {
-  orphaned_.store(true, std::memory_order_seq_cst);
-  int64_t free = 0;
-  if (refs_.compare_exchange_strong(free, kClaimed, std::memory_order_acq_rel)) {
-    delete this;
-  }
-}
-
-void Segment::OnLastUnref() {
-  // While the log lives, a free segment waits to be claimed for reuse. Once
-  // the log is gone (Orphan() ran), whoever sees the count reach zero and
-  // wins the claim frees it; Orphan() makes the same attempt.
-  if (!orphaned_.load(std::memory_order_seq_cst)) return;
-  int64_t free = 0;
-  if (refs_.compare_exchange_strong(free, kClaimed, std::memory_order_acq_rel)) {
-    delete this;
+  int64_t refs = refs_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (refs == 0) {
+      // Free: no view holds it and no reader can take a reference.
+      if (refs_.compare_exchange_weak(refs, kClaimed,
+                                      std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+        delete this;
+        return;
+      }
+    } else if (refs_.compare_exchange_weak(refs, refs | kOrphaned,
+                                           std::memory_order_acq_rel,
+                                           std::memory_order_relaxed)) {
+      return;  // the last view's Unref() frees it
+    }
   }
 }
 

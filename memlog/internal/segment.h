@@ -76,7 +76,12 @@ class Segment {
   // Drops a reference. The segment becomes free when the last one goes, and is
   // freed then if its log no longer exists.
   void Unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) OnLastUnref();
+    // The reference that takes an orphaned segment's count to zero frees it;
+    // the orphan bit is read in the same atomic step, so exactly one thread
+    // decides, and after every other holder's release.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == (kOrphaned | 1)) {
+      delete this;
+    }
   }
 
   // --- Writer side. REQUIRES: the log's writer lock. ---
@@ -139,6 +144,8 @@ class Segment {
   // A refcount value that no TryRef() can increment: the writer owns the
   // segment, or it is being freed.
   static constexpr int64_t kClaimed = INT64_MIN / 2;
+  // Set in the count by Orphan() on a segment that views still hold.
+  static constexpr int64_t kOrphaned = int64_t{1} << 61;
 
   struct SlotAddress {
     int block;
@@ -160,13 +167,10 @@ class Segment {
   char* ReserveBytes(size_t size);
   // Returns the slot for the next record, or nullptr if allocation failed.
   Slot* NextSlot();
-  void OnLastUnref();
 
   // The reference count, or kClaimed. Written by anyone holding a reference
   // and by the writer (claim, activate).
   std::atomic<int64_t> refs_{kClaimed};
-  // Set once, when the log is destroyed.
-  std::atomic<bool> orphaned_{false};
   // Records visible to readers; written by the writer with release.
   std::atomic<int64_t> published_{0};
 
