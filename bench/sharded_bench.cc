@@ -1,0 +1,422 @@
+// Copyright memlog authors.
+//
+// Benchmarks of memlog::sharded::Log (sharded/log.h) against the hand-written
+// C++ baseline (bench/baseline/sharded_log.h), in one binary, with the ratios
+// of the same run printed at the end:
+//
+//   ./bazelw run --config=opt //bench:sharded_bench
+//
+// The setting throughout: 1000 shards, 10,000 distinct 16-byte keys, 100-byte
+// payloads, 1000 records per shard segment. bench/README.md says what each
+// benchmark measures and how to read it.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "bench/baseline/sharded_log.h"
+#include "bench/ratio_reporter.h"
+#include "benchmark/benchmark.h"
+#include "sharded/log.h"
+
+namespace memlog_bench {
+namespace {
+
+constexpr size_t kNumShards = 1000;
+constexpr int kNumKeys = 10'000;
+constexpr int64_t kSegmentSize = 1000;
+constexpr int64_t kPayloadBytes = 100;
+// Writes after which every shard has rotated its segments at least once
+// (each shard gets about 1/kNumShards of them), so that loops measure the
+// steady state where purged storage is reused.
+constexpr int64_t kWarmUpWrites = 2 * kSegmentSize * kNumShards + kNumKeys;
+
+// "key-000000000042": 16 bytes.
+std::string MakeKey(int64_t i) {
+  char key[32];
+  std::snprintf(key, sizeof(key), "key-%012lld", static_cast<long long>(i));
+  return key;
+}
+
+const std::vector<std::string>& Keys() {
+  static const auto* keys = [] {
+    auto* made = new std::vector<std::string>;
+    for (int i = 0; i < kNumKeys; ++i) made->push_back(MakeKey(i));
+    return made;
+  }();
+  return *keys;
+}
+
+const std::string& Payload() {
+  static const std::string* payload = [] {
+    auto* made = new std::string(kPayloadBytes, '\0');
+    for (size_t i = 0; i < made->size(); ++i) {
+      (*made)[i] = static_cast<char>('a' + i % 26);
+    }
+    return made;
+  }();
+  return *payload;
+}
+
+void SetThroughput(benchmark::State& state, int64_t items) {
+  state.SetItemsProcessed(items);
+  state.SetBytesProcessed(items * kPayloadBytes);
+}
+
+// The same operations on memlog and on the baseline, so that each benchmark
+// is written once. Each call checks its result, as a user would.
+struct Ours {
+  using LogType = memlog::sharded::Log;
+
+  static std::unique_ptr<LogType> New() {
+    memlog::sharded::Options options;
+    options.num_shards = kNumShards;
+    options.segment_size = kSegmentSize;
+    absl::StatusOr<std::unique_ptr<LogType>> log =
+        LogType::Create(std::move(options));
+    if (!log.ok()) {
+      std::fprintf(stderr, "%s\n", log.status().ToString().c_str());
+      std::abort();
+    }
+    return *std::move(log);
+  }
+  // Returns the offset written, or -1.
+  static int64_t Write(LogType& log, std::string_view key,
+                       std::string_view data) {
+    absl::StatusOr<memlog::Offset> offset = log.Write(key, data);
+    return offset.ok() ? *offset : -1;
+  }
+  static bool Read(const LogType& log, std::string_view key, int64_t offset) {
+    absl::StatusOr<memlog::sharded::Record> record = log.Read(key, offset);
+    benchmark::DoNotOptimize(record);
+    return record.ok();
+  }
+  static size_t ShardOf(const LogType& log, std::string_view key) {
+    return log.ShardFor(key).value();
+  }
+  // Reads `n` records of `key` from `start` with a stream; returns how many
+  // it read.
+  static int64_t StreamRecords(const LogType& log, std::string_view key,
+                               int64_t start, int64_t n) {
+    absl::StatusOr<memlog::sharded::Stream> stream = log.StreamFrom(key, start);
+    if (!stream.ok()) return 0;
+    for (int64_t i = 0; i < n; ++i) {
+      absl::StatusOr<memlog::sharded::RecordView> record = stream->Next();
+      if (!record.ok()) return i;
+      benchmark::DoNotOptimize(record->data().data());
+    }
+    return n;
+  }
+};
+
+struct Baseline {
+  using LogType = baseline::ShardedLog;
+
+  static std::unique_ptr<LogType> New() {
+    return std::make_unique<LogType>(kNumShards, kSegmentSize);
+  }
+  static int64_t Write(LogType& log, std::string_view key,
+                       std::string_view data) {
+    return log.Write(key, data);
+  }
+  static bool Read(const LogType& log, std::string_view key, int64_t offset) {
+    baseline::KeyedReadResult result = log.Read(key, offset);
+    benchmark::DoNotOptimize(result);
+    return result.status == baseline::Status::kOk;
+  }
+  static size_t ShardOf(const LogType& log, std::string_view key) {
+    return log.ShardOf(key);
+  }
+  static int64_t StreamRecords(const LogType& log, std::string_view key,
+                               int64_t start, int64_t n) {
+    LogType::KeyStream stream = log.StreamFrom(key, start);
+    for (int64_t i = 0; i < n; ++i) {
+      baseline::KeyedReadResult record = stream.Next();
+      if (record.status != baseline::Status::kOk) return i;
+      benchmark::DoNotOptimize(record.record.data.data());
+    }
+    return n;
+  }
+};
+
+// Writes the keys round-robin `n` times in total; the offsets written last
+// go to `written` (key index, offset) if given.
+template <typename Impl>
+void WarmUp(typename Impl::LogType& log, int64_t n,
+            std::vector<std::pair<int, int64_t>>* written = nullptr) {
+  const std::vector<std::string>& keys = Keys();
+  for (int64_t i = 0; i < n; ++i) {
+    const int key = static_cast<int>(i % kNumKeys);
+    const int64_t offset = Impl::Write(log, keys[key], Payload());
+    if (offset < 0) std::abort();
+    if (written != nullptr && written->size() < written->capacity()) {
+      written->emplace_back(key, offset);
+    }
+  }
+}
+
+// Returns a log of Impl that was written kWarmUpWrites records, made on the
+// first call and kept until the process exits (about 0.4 GB each for memlog
+// and the baseline). The Write, Read and ParallelWrite benchmarks share it,
+// so that the warm-up, which takes longer than a measurement, is paid once.
+template <typename Impl>
+typename Impl::LogType& WarmLog() {
+  static typename Impl::LogType* log = [] {
+    typename Impl::LogType* made = Impl::New().release();
+    WarmUp<Impl>(*made, kWarmUpWrites);
+    return made;
+  }();
+  return *log;
+}
+
+// --- Write: one thread writes 100-byte records, cycling over the keys. ---
+
+template <typename Impl>
+void Write(benchmark::State& state) {
+  typename Impl::LogType* log = &WarmLog<Impl>();
+  const std::vector<std::string>& keys = Keys();
+  int key = 0;
+  for (auto _ : state) {
+    if (Impl::Write(*log, keys[key], Payload()) < 0) {
+      state.SkipWithError("write failed");
+      break;
+    }
+    if (++key == kNumKeys) key = 0;
+  }
+  SetThroughput(state, state.iterations());
+}
+
+void BM_ShardedLog_Write(benchmark::State& state) { Write<Ours>(state); }
+BENCHMARK(BM_ShardedLog_Write);
+
+void BM_BaselineShardedLog_Write(benchmark::State& state) {
+  Write<Baseline>(state);
+}
+BENCHMARK(BM_BaselineShardedLog_Write);
+
+// --- Read: one thread reads retained records by key and offset. ---
+//
+// The (key, offset) pairs are those of 100,000 writes made after the warm-up,
+// all retained (each shard got about 100 of them), read in write order, so
+// consecutive reads go to different shards.
+
+constexpr int64_t kReadSet = 100'000;
+
+template <typename Impl, typename ReadFn>
+void Read(benchmark::State& state, ReadFn read) {
+  typename Impl::LogType* log = &WarmLog<Impl>();
+  std::vector<std::pair<int, int64_t>> written;
+  written.reserve(kReadSet);
+  WarmUp<Impl>(*log, kReadSet, &written);
+  const std::vector<std::string>& keys = Keys();
+  size_t next = 0;
+  for (auto _ : state) {
+    const auto& [key, offset] = written[next];
+    if (!read(*log, keys[key], offset)) {
+      state.SkipWithError("read failed");
+      break;
+    }
+    if (++next == written.size()) next = 0;
+  }
+  SetThroughput(state, state.iterations());
+}
+
+void BM_ShardedLog_Read(benchmark::State& state) {
+  Read<Ours>(state, Ours::Read);
+}
+BENCHMARK(BM_ShardedLog_Read);
+
+void BM_ShardedLog_ReadView(benchmark::State& state) {
+  Read<Ours>(state, [](const Ours::LogType& log, std::string_view key,
+                       int64_t offset) {
+    absl::StatusOr<memlog::sharded::RecordView> view =
+        log.ReadView(key, offset);
+    if (!view.ok()) return false;
+    benchmark::DoNotOptimize(view->data().data());
+    return true;
+  });
+}
+BENCHMARK(BM_ShardedLog_ReadView);
+
+void BM_BaselineShardedLog_Read(benchmark::State& state) {
+  Read<Baseline>(state, Baseline::Read);
+}
+BENCHMARK(BM_BaselineShardedLog_Read);
+
+// --- ParallelWrite: 1 or 2 writer threads on disjoint sets of shards. ---
+//
+// Thread t writes only keys whose shard is congruent to t modulo 2, so two
+// threads never write to the same shard; one thread writes the even-shard
+// keys. The ratio threads:2 / threads:1 is how well writes to different
+// shards scale (2 cores: at most 2x).
+
+template <typename Impl>
+void ParallelWrite(benchmark::State& state) {
+  static typename Impl::LogType* log = nullptr;
+  static std::vector<int> by_parity[2];
+  if (state.thread_index() == 0) {
+    log = &WarmLog<Impl>();
+    for (auto& keys : by_parity) keys.clear();
+    for (int key = 0; key < kNumKeys; ++key) {
+      by_parity[Impl::ShardOf(*log, Keys()[key]) % 2].push_back(key);
+    }
+  }
+  const std::vector<std::string>& keys = Keys();
+  // Filled by thread 0 before the loop's start barrier; read after it.
+  const std::vector<int>& mine = by_parity[state.thread_index() % 2];
+  size_t next = 0;
+  for (auto _ : state) {
+    if (Impl::Write(*log, keys[mine[next]], Payload()) < 0) {
+      state.SkipWithError("write failed");
+      break;
+    }
+    if (++next == mine.size()) next = 0;
+  }
+  SetThroughput(state, state.iterations());
+}
+
+void BM_ShardedLog_ParallelWrite(benchmark::State& state) {
+  ParallelWrite<Ours>(state);
+}
+BENCHMARK(BM_ShardedLog_ParallelWrite)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+
+void BM_BaselineShardedLog_ParallelWrite(benchmark::State& state) {
+  ParallelWrite<Baseline>(state);
+}
+BENCHMARK(BM_BaselineShardedLog_ParallelWrite)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+
+// --- KeyStream: one key's stream when 10 keys share its shard. ---
+//
+// 10 keys of one shard are written round-robin, 200 records each (the
+// shard's full retention, nothing purged); each iteration opens a stream of
+// the first key at offset 0 and reads its 200 records (all written, so the
+// stream never waits). items/s: records of the key delivered.
+
+constexpr int kKeysPerShard = 10;
+constexpr int64_t kRecordsPerKey = 2 * kSegmentSize / kKeysPerShard;
+
+template <typename Impl>
+void KeyStream(benchmark::State& state) {
+  auto log = Impl::New();
+  // The first kKeysPerShard keys that share a shard with key 0.
+  std::vector<std::string> keys = {MakeKey(0)};
+  const size_t shard = Impl::ShardOf(*log, keys[0]);
+  for (int64_t i = 1; keys.size() < kKeysPerShard; ++i) {
+    std::string key = MakeKey(i);
+    if (Impl::ShardOf(*log, key) == shard) keys.push_back(std::move(key));
+  }
+  for (int64_t i = 0; i < kRecordsPerKey; ++i) {
+    for (const std::string& key : keys) {
+      if (Impl::Write(*log, key, Payload()) < 0) std::abort();
+    }
+  }
+  for (auto _ : state) {
+    if (Impl::StreamRecords(*log, keys[0], 0, kRecordsPerKey) !=
+        kRecordsPerKey) {
+      state.SkipWithError("stream ended early");
+      break;
+    }
+  }
+  SetThroughput(state, state.iterations() * kRecordsPerKey);
+}
+
+void BM_ShardedLog_KeyStream(benchmark::State& state) {
+  KeyStream<Ours>(state);
+}
+BENCHMARK(BM_ShardedLog_KeyStream);
+
+// As KeyStream, reading with NextBatch() 100 records at a time.
+struct OursBatched : Ours {
+  static int64_t StreamRecords(const LogType& log, std::string_view key,
+                               int64_t start, int64_t n) {
+    absl::StatusOr<memlog::sharded::Stream> stream = log.StreamFrom(key, start);
+    if (!stream.ok()) return 0;
+    std::vector<memlog::sharded::RecordView> batch(100);
+    int64_t read = 0;
+    while (read < n) {
+      const size_t wanted =
+          std::min(batch.size(), static_cast<size_t>(n - read));
+      memlog::ReadResult result =
+          stream->NextBatch(absl::MakeSpan(batch.data(), wanted));
+      if (!result.ok()) return read;
+      benchmark::DoNotOptimize(batch.data());
+      read += static_cast<int64_t>(result.count);
+    }
+    return read;
+  }
+};
+
+void BM_ShardedLog_KeyStreamBatch(benchmark::State& state) {
+  KeyStream<OursBatched>(state);
+}
+BENCHMARK(BM_ShardedLog_KeyStreamBatch);
+
+void BM_BaselineShardedLog_KeyStream(benchmark::State& state) {
+  KeyStream<Baseline>(state);
+}
+BENCHMARK(BM_BaselineShardedLog_KeyStream);
+
+// --- The ratio table. ---
+
+std::vector<Row> Rows() {
+  const std::string one = "/repeats:5/real_time/threads:1";
+  const std::string two = "/repeats:5/real_time/threads:2";
+  return {
+      {.title = "Write 100 B (1000 shards, 10k keys)",
+       .ours = "BM_ShardedLog_Write",
+       .reference = "BM_BaselineShardedLog_Write"},
+      {.title = "Read 100 B",
+       .ours = "BM_ShardedLog_Read",
+       .reference = "BM_BaselineShardedLog_Read"},
+      {.title = "ReadView 100 B vs baseline Read",
+       .ours = "BM_ShardedLog_ReadView",
+       .reference = "BM_BaselineShardedLog_Read"},
+      {.title = "2 writers on distinct shards vs 1 writer",
+       .ours = "BM_ShardedLog_ParallelWrite" + two,
+       .reference = "BM_ShardedLog_ParallelWrite" + one,
+       .target = 1.6,
+       .reference_label = "ours, 1 writer"},
+      {.title = "Baseline: 2 writers vs 1 writer (information)",
+       .ours = "BM_BaselineShardedLog_ParallelWrite" + two,
+       .reference = "BM_BaselineShardedLog_ParallelWrite" + one,
+       .reference_label = "baseline, 1 writer"},
+      {.title = "1 writer",
+       .ours = "BM_ShardedLog_ParallelWrite" + one,
+       .reference = "BM_BaselineShardedLog_ParallelWrite" + one},
+      {.title = "2 writers on distinct shards",
+       .ours = "BM_ShardedLog_ParallelWrite" + two,
+       .reference = "BM_BaselineShardedLog_ParallelWrite" + two},
+      {.title = "Key stream, 10 keys sharing the shard",
+       .ours = "BM_ShardedLog_KeyStream",
+       .reference = "BM_BaselineShardedLog_KeyStream"},
+      {.title = "Key stream NextBatch(100) vs baseline Next()",
+       .ours = "BM_ShardedLog_KeyStreamBatch",
+       .reference = "BM_BaselineShardedLog_KeyStream"},
+  };
+}
+
+}  // namespace
+}  // namespace memlog_bench
+
+int main(int argc, char** argv) {
+  return memlog_bench::RunWithRatios(argc, argv, memlog_bench::Rows());
+}
