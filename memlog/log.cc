@@ -64,7 +64,8 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
   bool wake_streams;
   Offset offset;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) LockContended(lock);
     if (closed_) {
       return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
     }
@@ -93,6 +94,18 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
   }
   if (wake_streams) written_.notify_all();
   return offset;
+}
+
+void Log::LockContended(std::unique_lock<std::mutex>& lock) const {
+  // Another writer holds the lock for a few tens of nanoseconds: spinning
+  // briefly beats sleeping in the kernel and being woken.
+  for (int spin = 0; spin < 100; ++spin) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (lock.try_lock()) return;
+  }
+  lock.lock();
 }
 
 bool Log::RotateSegments(Offset base) {
@@ -179,7 +192,22 @@ absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
   if (offset < options_.start_offset) return OutOfRangeError(offset);
   // `offset` is written, so it lies in the active segment, the history, or a
   // purged segment. A segment found through a stale pointer may since have
-  // been reused for later offsets; its base tells.
+  // been reused for later offsets; its base tells, once it is pinned.
+  //
+  // Fast path: guess the segment from the active one's base, and pin only it.
+  Segment* active = active_.load(std::memory_order_acquire);
+  Segment* guess = offset >= active->peek_base()
+                       ? active
+                       : history_.load(std::memory_order_acquire);
+  if (guess != nullptr && guess->TryRef()) {
+    SegmentRef ref = SegmentRef::Adopt(guess);
+    const Offset index = offset - guess->base();
+    if (index >= 0 && index < guess->published() &&
+        offset >= earliest_.load(std::memory_order_acquire)) {
+      return ref;
+    }
+  }
+  // A rotation raced with the guess: look at both segments.
   for (const std::atomic<Segment*>* slot : {&active_, &history_}) {
     Segment* segment = slot->load(std::memory_order_acquire);
     if (segment == nullptr || !segment->TryRef()) continue;
@@ -210,9 +238,9 @@ absl::StatusOr<Record> Log::Read(Offset offset) const {
                 std::string(slot.data, slot.size)};
 }
 
-template <typename Entry, typename MakeEntry>
+template <typename Entry, typename FillEntries>
 ReadResult Log::ReadBatchInto(Offset start, absl::Span<Entry> batch,
-                              MakeEntry make_entry) const {
+                              FillEntries fill_entries) const {
   ReadResult result;
   Offset offset = start;
   while (result.count < batch.size()) {
@@ -228,33 +256,49 @@ ReadResult Log::ReadBatchInto(Offset start, absl::Span<Entry> batch,
     const int64_t available = held.published() - first;
     const int64_t wanted = static_cast<int64_t>(batch.size() - result.count);
     const int64_t n = std::min(available, wanted);
-    for (int64_t i = 0; i < n; ++i) {
-      batch[result.count++] =
-          make_entry(*segment, held.slot(first + i), offset + i);
-    }
+    fill_entries(*std::move(segment), first,
+                 batch.subspan(result.count, static_cast<size_t>(n)), offset);
+    result.count += static_cast<size_t>(n);
     offset += n;
   }
   return result;
 }
 
 ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
-  return ReadBatchInto(start, batch,
-                       [](const SegmentRef&, const internal::Slot& slot,
-                          Offset offset) {
-                         return Record{
-                             {offset,
-                              absl::FromUnixNanos(slot.created_unix_nanos)},
-                             std::string(slot.data, slot.size)};
-                       });
+  return ReadBatchInto(
+      start, batch,
+      [](SegmentRef segment, int64_t first, absl::Span<Record> records,
+         Offset offset) {
+        for (size_t i = 0; i < records.size(); ++i) {
+          const internal::Slot& slot = segment->slot(first + i);
+          Record& record = records[i];
+          record.metadata = {offset + static_cast<Offset>(i),
+                             absl::FromUnixNanos(slot.created_unix_nanos)};
+          // assign() reuses the capacity of a batch that is read repeatedly.
+          record.data.assign(slot.data, slot.size);
+        }
+      });
 }
 
 ReadResult Log::ReadBatchView(Offset start,
                               absl::Span<RecordView> batch) const {
-  return ReadBatchInto(start, batch,
-                       [](const SegmentRef& segment,
-                          const internal::Slot& slot, Offset offset) {
-                         return RecordView(segment, slot, offset);
-                       });
+  return ReadBatchInto(
+      start, batch,
+      [](SegmentRef segment, int64_t first, absl::Span<RecordView> views,
+         Offset offset) {
+        if (views.empty()) return;
+        // One atomic add for the whole run: each view adopts one reference,
+        // the last one the caller's.
+        segment->Ref(static_cast<int64_t>(views.size()) - 1);
+        Segment* const held = segment.get();
+        for (size_t i = 0; i + 1 < views.size(); ++i) {
+          views[i] = RecordView(SegmentRef::Adopt(held), held->slot(first + i),
+                                offset + static_cast<Offset>(i));
+        }
+        const size_t last = views.size() - 1;
+        views[last] = RecordView(std::move(segment), held->slot(first + last),
+                                 offset + static_cast<Offset>(last));
+      });
 }
 
 OffsetRange Log::Range() const {

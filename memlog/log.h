@@ -160,9 +160,14 @@ class Log {
   // Takes a reference on the segment holding the written record at `offset`
   // or returns the future-offset or out-of-range status for it.
   absl::StatusOr<internal::SegmentRef> AcquireSegment(Offset offset) const;
-  template <typename Entry, typename MakeEntry>
+  // Reads a batch segment by segment, calling
+  // fill_entries(segment, first slot index, entries, first offset) for each
+  // run of entries that one segment holds.
+  template <typename Entry, typename FillEntries>
   ReadResult ReadBatchInto(Offset start, absl::Span<Entry> batch,
-                           MakeEntry make_entry) const;
+                           FillEntries fill_entries) const;
+  // Takes the writer lock when another writer holds it.
+  void LockContended(std::unique_lock<std::mutex>& lock) const;
   absl::Status FutureOffsetError(Offset offset, Offset next) const;
   absl::Status OutOfRangeError(Offset offset) const;
 
@@ -176,8 +181,9 @@ class Log {
   const Options options_;
 
   // The writer lock: serializes writes and rotations, and is the lock that
-  // waiting streams sleep under.
-  mutable std::mutex mu_;
+  // waiting streams sleep under. Its own cache line, away from what readers
+  // load.
+  alignas(64) mutable std::mutex mu_;
   mutable std::condition_variable_any written_;
   mutable int waiters_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -190,11 +196,13 @@ class Log {
   // load with acquire. Stale values are fine: they make a reader see an
   // older, still consistent, log.
   //
-  // The next offset to be written: one past the latest record.
-  std::atomic<Offset> next_;
+  // The next offset to be written: one past the latest record. Written on
+  // every write, so on a line of its own.
+  alignas(64) std::atomic<Offset> next_;
   // The first offset of the history segment (or of the active one before the
-  // first purge): the earliest readable record once one is written.
-  std::atomic<Offset> earliest_;
+  // first purge): the earliest readable record once one is written. With the
+  // segment pointers below, written only on rotation: read-mostly.
+  alignas(64) std::atomic<Offset> earliest_;
   // The segments readers search. `history_` is stored before `active_` on
   // rotation, and readers load `active_` first, so a reader never misses a
   // retained record between the two loads.

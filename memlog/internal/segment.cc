@@ -3,7 +3,6 @@
 #include "memlog/internal/segment.h"
 
 #include <algorithm>
-#include <cstring>
 #include <new>
 
 namespace memlog::internal {
@@ -20,7 +19,7 @@ bool Segment::TryClaim() {
 }
 
 void Segment::Reset(int64_t base) {
-  base_ = base;
+  base_.store(base, std::memory_order_relaxed);
   count_ = 0;
   published_.store(0, std::memory_order_relaxed);
   chunk_index_ = 0;
@@ -36,7 +35,7 @@ void Segment::ReleaseStorage() {
   chunks_.clear();
   chunks_.shrink_to_fit();
   allocated_bytes_ = 0;
-  Reset(base_);
+  Reset(base());
 }
 
 Slot* Segment::NextSlot() {
@@ -68,13 +67,7 @@ char* Segment::ReserveBytes(size_t size) {
     ++chunk_index_;
     chunk_used_ = 0;
   }
-  // Chunks double up to kLargestChunkBytes so that a segment makes few
-  // allocations however many records it holds; a larger record gets a chunk
-  // of its own size.
-  const size_t grown =
-      chunks_.empty() ? kFirstChunkBytes
-                      : std::min(chunks_.back().size * 2, kLargestChunkBytes);
-  const size_t chunk_size = std::max(grown, size);
+  const size_t chunk_size = NextChunkSize(size);
   std::unique_ptr<char[]> bytes(new (std::nothrow) char[chunk_size]);
   if (bytes == nullptr) return nullptr;
   chunks_.push_back(Chunk{std::move(bytes), chunk_size});
@@ -84,17 +77,25 @@ char* Segment::ReserveBytes(size_t size) {
   return chunks_.back().bytes.get();
 }
 
-bool Segment::Append(std::string_view data, int64_t created_unix_nanos) {
+size_t Segment::NextChunkSize(size_t record_size) const {
+  size_t estimate = kFirstChunkBytes;
+  if (count_ > 0) {
+    // Room for the remaining records at the average size so far, plus 1/32
+    // for variation; a segment of equal records then needs one more chunk.
+    const auto average = static_cast<size_t>(payload_bytes_ / count_) + 1;
+    const auto remaining = static_cast<size_t>(capacity_ - count_);
+    const size_t wanted = average * remaining;
+    estimate = std::min(wanted + wanted / 32, kLargestChunkBytes);
+  }
+  return std::max(estimate, record_size);
+}
+
+bool Segment::AppendSlow(std::string_view data, int64_t created_unix_nanos) {
   Slot* slot = NextSlot();
   if (slot == nullptr) return false;
   char* bytes = ReserveBytes(data.size());
   if (bytes == nullptr) return false;
-  std::memcpy(bytes, data.data(), data.size());
-  *slot = Slot{bytes, created_unix_nanos, static_cast<uint32_t>(data.size())};
-  payload_bytes_ += static_cast<int64_t>(data.size());
-  ++count_;
-  // Publishes the slot and its bytes to readers that load `published_`.
-  published_.store(count_, std::memory_order_release);
+  Publish(slot, bytes, data, created_unix_nanos);
   return true;
 }
 

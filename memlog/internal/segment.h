@@ -27,6 +27,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -70,8 +71,8 @@ class Segment {
     return false;
   }
 
-  // Takes another reference. REQUIRES: the caller holds one.
-  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Takes `n` more references. REQUIRES: the caller holds one.
+  void Ref(int64_t n = 1) { refs_.fetch_add(n, std::memory_order_relaxed); }
 
   // Drops a reference. The segment becomes free when the last one goes, and is
   // freed then if its log no longer exists.
@@ -106,7 +107,20 @@ class Segment {
   // Copies `data` into the segment as its next record and publishes it.
   // Returns false, changing nothing, if memory could not be allocated.
   // REQUIRES: live, !full(), !data.empty().
-  bool Append(std::string_view data, int64_t created_unix_nanos);
+  bool Append(std::string_view data, int64_t created_unix_nanos) {
+    // The common case, inline: the slot's block exists and the current chunk
+    // has room. Everything else is AppendSlow().
+    const SlotAddress address = AddressOf(count_);
+    Slot* const block = blocks_[address.block];
+    if (block == nullptr || chunk_index_ >= chunks_.size() ||
+        chunks_[chunk_index_].size - chunk_used_ < data.size()) {
+      return AppendSlow(data, created_unix_nanos);
+    }
+    char* const bytes = chunks_[chunk_index_].bytes.get() + chunk_used_;
+    chunk_used_ += data.size();
+    Publish(&block[address.index], bytes, data, created_unix_nanos);
+    return true;
+  }
 
   bool full() const { return count_ == capacity_; }
   int64_t capacity() const { return capacity_; }
@@ -118,10 +132,15 @@ class Segment {
   // it, or when the last view lets go.
   void Orphan();
 
+  // The offset of the first record, as last set; may be read without a
+  // reference to guess which segment holds an offset (the guess must be
+  // checked after TryRef()).
+  int64_t peek_base() const { return base_.load(std::memory_order_relaxed); }
+
   // --- Reader side. REQUIRES: a reference. ---
 
   // The offset of the first record. Stable while a reference is held.
-  int64_t base() const { return base_; }
+  int64_t base() const { return base_.load(std::memory_order_relaxed); }
   // The number of records whose slots and bytes are visible to the caller.
   int64_t published() const {
     return published_.load(std::memory_order_acquire);
@@ -163,21 +182,43 @@ class Segment {
     size_t size;
   };
 
+  bool AppendSlow(std::string_view data, int64_t created_unix_nanos);
   // Returns room for `size` payload bytes, or nullptr if allocation failed.
   char* ReserveBytes(size_t size);
+  // The size of the next chunk: enough for the rest of the segment if its
+  // records keep their average size so far, so that a segment of
+  // equal-sized records wastes little (bounded by kLargestChunkBytes).
+  size_t NextChunkSize(size_t record_size) const;
   // Returns the slot for the next record, or nullptr if allocation failed.
   Slot* NextSlot();
+  void Publish(Slot* slot, char* bytes, std::string_view data,
+               int64_t created_unix_nanos) {
+    std::memcpy(bytes, data.data(), data.size());
+    *slot = Slot{bytes, created_unix_nanos, static_cast<uint32_t>(data.size())};
+    payload_bytes_ += static_cast<int64_t>(data.size());
+    ++count_;
+    // Publishes the slot and its bytes to readers that load `published_`.
+    published_.store(count_, std::memory_order_release);
+  }
 
   // The reference count, or kClaimed. Written by anyone holding a reference
-  // and by the writer (claim, activate).
-  std::atomic<int64_t> refs_{kClaimed};
+  // and by the writer (claim, activate). On a cache line of its own: every
+  // read changes it, and it must not slow down the writer's lines.
+  alignas(64) std::atomic<int64_t> refs_{kClaimed};
+
+  // Read by every reader, written by the writer once per record (published_)
+  // or per reuse (base_).
+  //
   // Records visible to readers; written by the writer with release.
-  std::atomic<int64_t> published_{0};
+  alignas(64) std::atomic<int64_t> published_{0};
+  // The first offset. Changed only while claimed, so stable (and published by
+  // TryRef()'s acquire) for any holder of a reference; atomic only so that
+  // readers may peek at it without one.
+  std::atomic<int64_t> base_{0};
 
   // Writer-owned state, changed only while claimed or under the writer lock;
   // readers see what they need of it through `published_` or `TryRef()`.
   const int64_t capacity_;
-  int64_t base_ = 0;
   int64_t count_ = 0;
   std::array<Slot*, kMaxBlocks> blocks_{};
   std::vector<Chunk> chunks_;
