@@ -51,6 +51,7 @@
 #include "memlog/internal/segment.h"
 #include "memlog/options.h"
 #include "memlog/read_result.h"
+#include "memlog/reader.h"
 #include "memlog/record.h"
 #include "memlog/status.h"
 #include "memlog/stream.h"
@@ -123,6 +124,11 @@ class Log {
   // As ReadBatch(), filling views instead of copies.
   ReadResult ReadBatchView(Offset start, absl::Span<RecordView> batch) const;
 
+  // PERFORMANCE: each view above pins its segment with an atomic reference
+  // count that all readers share. A thread that reads many records can use a
+  // memlog::Reader (memlog/reader.h) instead, which reads pinned segments
+  // with plain loads.
+
   // Returns the earliest and latest offsets readable now, or
   // {kInvalidOffset, kInvalidOffset} when nothing was written. `earliest`
   // moves forward when a segment is purged. Either may have moved on by the
@@ -155,6 +161,7 @@ class Log {
   MemoryUsage memory_usage() const;
 
  private:
+  friend class Reader;
   explicit Log(Options options);
 
   // Takes a reference on the segment holding the written record at `offset`

@@ -1,0 +1,109 @@
+// Copyright memlog authors.
+//
+// memlog::Reader: reads records of a log without touching any counter that
+// other readers share.
+//
+// Log::ReadView() pins the record's segment with an atomic reference count,
+// so each view is a free-standing value; that count is one cache line all
+// readers write. A Reader instead keeps the (at most two) segments it last
+// read from pinned, and reads further records of them with plain loads: no
+// atomic read-modify-write per record, no contention between readers. It
+// re-pins only when a read reaches a segment it does not hold.
+//
+//   memlog::Reader reader(*log);
+//   for (memlog::Offset offset : offsets) {
+//     absl::StatusOr<memlog::BorrowedRecord> record = reader.Read(offset);
+//     if (record.ok()) Send(record->data());  // valid until the next Read()
+//   }
+//
+// Thread-safety: a Reader is used by one thread at a time (it is a cursor);
+// any number of Readers may read one log concurrently with its writers.
+// Lifetime: the log must outlive the Reader. A BorrowedRecord stays valid
+// until the next call on the Reader that returned it, or its destruction;
+// copy the bytes (or use Log::ReadView) to keep them longer.
+// NOTE: the segments a Reader holds stay allocated even after the log purges
+// them; Release() (or destroying the Reader) lets them go. An idle Reader so
+// keeps at most two segments of memory alive.
+
+#ifndef MEMLOG_READER_H_
+#define MEMLOG_READER_H_
+
+#include <array>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "memlog/internal/segment.h"
+#include "memlog/options.h"
+
+namespace memlog {
+
+class Log;
+
+// A record read through a Reader: its bytes stay in the log's storage and
+// are valid until the Reader's next call (see above). Cheap to copy; the
+// accessors read the record's slot in the pinned segment.
+class BorrowedRecord {
+ public:
+  Offset offset() const { return offset_; }
+  absl::Time created() const {
+    return absl::FromUnixNanos(slot_->created_unix_nanos);
+  }
+  std::string_view data() const { return {slot_->data, slot_->size}; }
+
+ private:
+  friend class Reader;
+  BorrowedRecord(const internal::Slot* slot, Offset offset)
+      : slot_(slot), offset_(offset) {}
+
+  const internal::Slot* slot_;
+  Offset offset_;
+};
+
+class Reader {
+ public:
+  // REQUIRES: `log` outlives the Reader.
+  explicit Reader(const Log& log) : log_(&log) {}
+
+  // Movable; not copyable (a copy would pin the same segments twice).
+  Reader(Reader&&) noexcept = default;
+  Reader& operator=(Reader&&) noexcept = default;
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // Returns the record at `offset`, borrowed. Fails exactly as
+  // Log::Read() does: kOutOfRange with IsFutureOffset if it is not written
+  // yet, kOutOfRange with IsOutOfRange if it was purged or lies before the
+  // start offset. Invalidates the record the previous call returned.
+  absl::StatusOr<BorrowedRecord> Read(Offset offset) {
+    for (const internal::SegmentRef& segment : pinned_) {
+      if (!segment) continue;
+      const Offset index = offset - segment->base();
+      if (index >= 0 && index < segment->published() && !Purged(offset)) {
+        return Borrow(segment->slot(index), offset);
+      }
+    }
+    return ReadAndPin(offset);
+  }
+
+  // Lets go of the pinned segments; the next read pins again.
+  void Release() { pinned_ = {}; }
+
+ private:
+  static BorrowedRecord Borrow(const internal::Slot& slot, Offset offset) {
+    return BorrowedRecord(&slot, offset);
+  }
+  // Whether the log has purged `offset` (a pinned segment outlives its
+  // purge; reads must agree with Log::Range()).
+  bool Purged(Offset offset) const;
+  absl::StatusOr<BorrowedRecord> ReadAndPin(Offset offset);
+
+  const Log* log_;
+  // The segments last read from; a read that needs another one replaces the
+  // one with the older records.
+  std::array<internal::SegmentRef, 2> pinned_;
+};
+
+}  // namespace memlog
+
+#endif  // MEMLOG_READER_H_
