@@ -49,16 +49,10 @@ int64_t Log::NowUnixNanos() const {
 }
 
 absl::StatusOr<Offset> Log::Write(std::string_view data) {
-  if (data.empty()) {
-    return MakeError(ErrorKind::kEmptyRecord,
-                     "record data is empty; a record holds at least 1 byte");
-  }
-  if (static_cast<int64_t>(data.size()) > options_.max_record_bytes) {
-    return MakeError(
-        ErrorKind::kRecordTooLarge,
-        absl::StrCat("record of ", data.size(),
-                     " bytes is larger than Options::max_record_bytes (",
-                     options_.max_record_bytes, ")"));
+  if (absl::Status status =
+          ValidateRecordData(data, options_.max_record_bytes);
+      !status.ok()) {
+    return status;
   }
 
   bool wake_streams;

@@ -2,6 +2,7 @@
 
 #include "memlog/options.h"
 
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "memlog/status.h"
@@ -32,6 +33,22 @@ absl::Status ValidateOptions(const Options& options) {
   }
   return CheckRange("max_record_bytes", options.max_record_bytes, 1,
                     kMaxRecordBytesLimit);
+}
+
+absl::Status ValidateRecordData(std::string_view data,
+                                int64_t max_record_bytes) {
+  if (data.empty()) {
+    return MakeError(ErrorKind::kEmptyRecord,
+                     "record data is empty; a record holds at least 1 byte");
+  }
+  if (static_cast<int64_t>(data.size()) > max_record_bytes) {
+    return MakeError(ErrorKind::kRecordTooLarge,
+                     absl::StrCat("record of ", data.size(),
+                                  " bytes is larger than "
+                                  "Options::max_record_bytes (",
+                                  max_record_bytes, ")"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace memlog

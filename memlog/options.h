@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -71,6 +72,12 @@ struct Options {
 // `kInvalidArgument` status (`memlog::IsInvalidOptions`) naming the first bad
 // field and its valid range.
 absl::Status ValidateOptions(const Options& options);
+
+// Returns OK if `data` may be written as a record when records may hold up to
+// `max_record_bytes` bytes; otherwise the status Log::Write() fails with:
+// kInvalidArgument with `memlog::IsEmptyRecord` or `memlog::IsRecordTooLarge`.
+absl::Status ValidateRecordData(std::string_view data,
+                                int64_t max_record_bytes);
 
 }  // namespace memlog
 

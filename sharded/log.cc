@@ -142,16 +142,10 @@ const memlog::Log& Log::LogOrEmpty(size_t shard) const {
 
 absl::StatusOr<Offset> Log::Write(std::string_view key, std::string_view data) {
   if (absl::Status status = CheckKey(key); !status.ok()) return status;
-  if (data.empty()) {
-    return MakeError(ErrorKind::kEmptyRecord,
-                     "record data is empty; a record holds at least 1 byte");
-  }
-  if (static_cast<int64_t>(data.size()) > options_.max_record_bytes) {
-    return MakeError(
-        ErrorKind::kRecordTooLarge,
-        absl::StrCat("record of ", data.size(),
-                     " bytes is larger than Options::max_record_bytes (",
-                     options_.max_record_bytes, ")"));
+  if (absl::Status status =
+          ValidateRecordData(data, options_.max_record_bytes);
+      !status.ok()) {
+    return status;
   }
   if (static_cast<int64_t>(internal::EncodedSize(key, data)) >
       shard_options_.max_record_bytes) {
