@@ -274,6 +274,24 @@ ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
       });
 }
 
+void Log::ReleaseViews(absl::Span<RecordView> views) {
+  // A reused batch still holds the views of the last read. Release their
+  // references with one atomic subtraction per run of views that share a
+  // segment, rather than one per view as overwriting them would.
+  Segment* run = nullptr;
+  int64_t run_length = 0;
+  for (RecordView& view : views) {
+    Segment* segment = view.segment_.Release();
+    if (segment != run) {
+      if (run != nullptr) run->Unref(run_length);
+      run = segment;
+      run_length = 0;
+    }
+    if (segment != nullptr) ++run_length;
+  }
+  if (run != nullptr) run->Unref(run_length);
+}
+
 ReadResult Log::ReadBatchView(Offset start,
                               absl::Span<RecordView> batch) const {
   return ReadBatchInto(
@@ -281,6 +299,7 @@ ReadResult Log::ReadBatchView(Offset start,
       [](SegmentRef segment, int64_t first, absl::Span<RecordView> views,
          Offset offset) {
         if (views.empty()) return;
+        ReleaseViews(views);
         // One atomic add for the whole run: each view adopts one reference,
         // the last one the caller's.
         segment->Ref(static_cast<int64_t>(views.size()) - 1);

@@ -173,6 +173,8 @@ class Log {
   template <typename Entry, typename FillEntries>
   ReadResult ReadBatchInto(Offset start, absl::Span<Entry> batch,
                            FillEntries fill_entries) const;
+  // Drops the references `views` hold, leaving them empty.
+  static void ReleaseViews(absl::Span<RecordView> views);
   // Takes the writer lock when another writer holds it.
   void LockContended(std::unique_lock<std::mutex>& lock) const;
   absl::Status FutureOffsetError(Offset offset, Offset next) const;

@@ -822,6 +822,38 @@ TEST(LogTest, BatchViewsStayIntactAfterTheirRecordsArePurged) {
   }
 }
 
+TEST(LogTest, AReusedViewBatchLetsGoOfTheViewsItHeld) {
+  // The batch first holds views of two segments of one log, then is reused
+  // for another log after the first is gone: each earlier view's reference
+  // is dropped exactly once (ASan and LSan check the segments are freed, and
+  // only once).
+  std::unique_ptr<Log> first = CreateLog({.segment_size = 2});
+  WriteRecords(*first, 4);  // segments {0, 1} and {2, 3}
+  std::vector<RecordView> views(4);
+  ASSERT_EQ(first->ReadBatchView(0, absl::MakeSpan(views)).count, 4u);
+  first.reset();
+  EXPECT_EQ(views[1].data(), Payload(1));
+
+  std::unique_ptr<Log> second = CreateLog({.segment_size = 2});
+  WriteRecords(*second, 3);
+  ReadResult read = second->ReadBatchView(1, absl::MakeSpan(views));
+  EXPECT_EQ(read.count, 2u);
+  EXPECT_EQ(views[0].data(), Payload(1));
+  EXPECT_EQ(views[1].data(), Payload(2));
+  // Entries past the count are unchanged: still the first log's records.
+  EXPECT_EQ(views[2].offset(), 2);
+  EXPECT_EQ(views[3].data(), Payload(3));
+
+  // Overwritten again, the batch lets go of the second log's old segments:
+  // once purged, they are free for the log to reuse, and later rotations
+  // allocate no further segment.
+  WriteRecords(*second, 9);  // offsets 0..11: history {8, 9}, active {10, 11}
+  ASSERT_EQ(second->ReadBatchView(8, absl::MakeSpan(views)).count, 4u);
+  const int64_t segments = second->memory_usage().segments;
+  WriteRecords(*second, 8);
+  EXPECT_EQ(second->memory_usage().segments, segments);
+}
+
 TEST(LogTest, ViewsStayIntactAfterTheLogIsDestroyed) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 2});
   WriteRecords(*log, 3);  // the history holds 0..1, the active one 2

@@ -30,6 +30,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace memlog::internal {
@@ -74,13 +75,13 @@ class Segment {
   // Takes `n` more references. REQUIRES: the caller holds one.
   void Ref(int64_t n = 1) { refs_.fetch_add(n, std::memory_order_relaxed); }
 
-  // Drops a reference. The segment becomes free when the last one goes, and is
-  // freed then if its log no longer exists.
-  void Unref() {
-    // The reference that takes an orphaned segment's count to zero frees it;
+  // Drops `n` references. The segment becomes free when the last one goes,
+  // and is freed then if its log no longer exists.
+  void Unref(int64_t n = 1) {
+    // The release that takes an orphaned segment's count to zero frees it;
     // the orphan bit is read in the same atomic step, so exactly one thread
     // decides, and after every other holder's release.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == (kOrphaned | 1)) {
+    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == (kOrphaned | n)) {
       delete this;
     }
   }
@@ -250,6 +251,8 @@ class SegmentRef {
   }
 
   Segment* get() const { return segment_; }
+  // Gives up ownership of the reference without dropping it.
+  Segment* Release() { return std::exchange(segment_, nullptr); }
   Segment* operator->() const { return segment_; }
   explicit operator bool() const { return segment_ != nullptr; }
 
