@@ -24,6 +24,7 @@
 #include "memlog/status.h"
 #include "sharded/log.h"
 #include "sharded/stream.h"
+#include "tests/sharded_test_support.h"
 
 namespace memlog::sharded {
 namespace {
@@ -35,34 +36,9 @@ std::string Message(const absl::Status& status) {
   return std::string(status.message());
 }
 
-// Routes keys by an explicit table, several keys per shard allowed; unknown
-// keys go to shard 0.
-class TableSharder final : public Sharder {
- public:
-  explicit TableSharder(absl::flat_hash_map<std::string, size_t> table)
-      : table_(std::move(table)) {}
-  absl::StatusOr<size_t> ShardFor(std::string_view key, size_t) const override {
-    const auto it = table_.find(std::string(key));
-    return it == table_.end() ? 0 : it->second;
-  }
-
- private:
-  const absl::flat_hash_map<std::string, size_t> table_;
-};
-
-// A log of 2 shards where "a" and "b" share shard 0 and "c" has shard 1.
-std::unique_ptr<Log> SharedShardLog(Options options = {}) {
-  options.num_shards = 2;
-  options.sharder = std::make_shared<TableSharder>(
-      absl::flat_hash_map<std::string, size_t>{{"a", 0}, {"b", 0}, {"c", 1}});
-  return Log::Create(std::move(options)).value();
-}
-
-Offset MustWrite(Log& log, std::string_view key, std::string_view data) {
-  absl::StatusOr<Offset> offset = log.Write(key, data);
-  EXPECT_TRUE(offset.ok()) << offset.status();
-  return offset.value_or(kInvalidOffset);
-}
+using test::MustWrite;
+using test::SharedShardLog;
+using test::TableSharder;
 
 // The data of the next record, or the status as text.
 std::string NextData(Stream& stream) {
