@@ -100,7 +100,13 @@ struct Ours {
   static int64_t Latest(const memlog::Log& log) { return log.Range().latest; }
   static memlog::Stream StreamFrom(const memlog::Log& log, int64_t start,
                                    std::stop_token stop = {}) {
-    return log.StreamFrom(start, std::move(stop));
+    absl::StatusOr<memlog::Stream> stream =
+        log.StreamFrom(start, std::move(stop));
+    if (!stream.ok()) {
+      std::fprintf(stderr, "%s\n", stream.status().ToString().c_str());
+      std::abort();
+    }
+    return *std::move(stream);
   }
   // Returns the first 8 bytes of the next record, or -1 when the stream ends.
   static int64_t NextStamp(memlog::Stream& stream) {

@@ -80,7 +80,7 @@ struct Ours {
   static std::unique_ptr<LogType> New() {
     memlog::sharded::Options options;
     options.num_shards = kNumShards;
-    options.segment_size = kSegmentSize;
+    options.shard.segment_size = kSegmentSize;
     absl::StatusOr<std::unique_ptr<LogType>> log =
         LogType::Create(std::move(options));
     if (!log.ok()) {

@@ -43,7 +43,7 @@ int main() {
   }
   absl::PrintF("records received in batch: %d\n", result.count);
   // Only the first `count` entries of the batch are valid.
-  for (size_t i = 0; i < result.count; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
     const memlog::Record& r = batch[i];
     absl::PrintF("batch item: %d\toffset:%d\tdata: %s\n", i, r.metadata.offset,
                  r.data);
@@ -63,7 +63,7 @@ int main() {
     }
   }
   absl::PrintF("records received in batch: %d\n", result.count);
-  for (size_t i = 0; i < result.count; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
     const memlog::Record& r = batch[i];
     absl::PrintF("batch item: %d\toffset:%d\tdata: %s\n", i, r.metadata.offset,
                  r.data);

@@ -41,7 +41,7 @@ int main() {
   }
   absl::StatusOr<std::unique_ptr<memlog::sharded::Log>> log =
       memlog::sharded::Log::Create(
-          {.num_shards = keys.size(), .sharder = *sharder});
+          {.num_shards = keys.size(), .shard = {}, .sharder = *sharder});
   if (!log.ok()) {
     absl::PrintF("create log: %s\n", log.status().ToString());
     return 1;
@@ -98,7 +98,8 @@ int main() {
     return 1;
   }
   absl::StatusOr<std::unique_ptr<memlog::sharded::Log>> cramped =
-      memlog::sharded::Log::Create({.num_shards = 2, .sharder = *three});
+      memlog::sharded::Log::Create(
+          {.num_shards = 2, .shard = {}, .sharder = *three});
   absl::PrintF("a log of 2 shards for 3 keys: %s\n",
                memlog::IsInvalidOptions(cramped.status())
                    ? "refused (invalid options)"

@@ -54,7 +54,7 @@ int main() {
   for (;;) {
     memlog::ReadResult read =
         (*log)->ReadBatch("users", offset, absl::MakeSpan(batch));
-    for (size_t i = 0; i < read.count; ++i) {
+    for (size_t i = 0; i < static_cast<size_t>(read.count); ++i) {
       absl::PrintF("- %s\n", batch[i].data);
       offset = batch[i].metadata.offset + 1;
     }

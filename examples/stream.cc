@@ -90,9 +90,13 @@ int main() {
     // Stream from the latest record (offset 14). The jthread's stop token
     // would cancel the stream if main had to leave early.
     std::jthread streamer([&](std::stop_token stop) {
-      memlog::Stream stream = log.StreamFrom(latest, stop);
+      absl::StatusOr<memlog::Stream> stream = log.StreamFrom(latest, stop);
+      if (!stream.ok()) {  // only for a start before the log's start offset
+        stream_status = stream.status();
+        return;
+      }
       for (;;) {
-        absl::StatusOr<memlog::RecordView> r = stream.Next();
+        absl::StatusOr<memlog::RecordView> r = stream->Next();
         if (!r.ok()) {
           stream_status = r.status();
           return;

@@ -10,17 +10,20 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "memlog/internal/errors.h"
 
 namespace memlog {
 
 using internal::Segment;
 using internal::SegmentRef;
 
-absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) {
+absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
   if (absl::Status status = ValidateOptions(options); !status.ok()) {
     return status;
   }
   return std::unique_ptr<Log>(new Log(std::move(options)));
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("a log");
 }
 
 Log::Log(Options options)
@@ -29,7 +32,7 @@ Log::Log(Options options)
       earliest_(options_.start_offset) {}
 
 Log::~Log() {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(&mu_);
   // Drop the log's own references first, then let every segment go as soon
   // as no view holds it.
   if (Segment* history = history_.load(std::memory_order_relaxed)) {
@@ -41,14 +44,21 @@ Log::~Log() {
   for (Segment* segment : segments_) segment->Orphan();
 }
 
-int64_t Log::NowUnixNanos() const {
-  if (options_.clock) return absl::ToUnixNanos(options_.clock());
+absl::StatusOr<int64_t> Log::NowUnixNanos() const {
+  if (options_.clock) {
+    try {
+      // Saturates outside what int64 nanoseconds since 1970 can hold.
+      return absl::ToUnixNanos(options_.clock());
+    } catch (...) {
+      return internal::CallbackFailedError("Options::clock");
+    }
+  }
   timespec now;
   clock_gettime(CLOCK_REALTIME_COARSE, &now);
   return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-absl::StatusOr<Offset> Log::Write(std::string_view data) {
+absl::StatusOr<Offset> Log::Write(std::string_view data) try {
   if (absl::Status status =
           ValidateRecordData(data, options_.max_record_bytes);
       !status.ok()) {
@@ -58,8 +68,8 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
   bool wake_streams;
   Offset offset;
   {
-    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
-    if (!lock.owns_lock()) LockContended(lock);
+    LockWriter();
+    internal::MutexLock lock(&mu_, internal::MutexLock::Adopt{});
     if (closed_) {
       return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
     }
@@ -70,36 +80,40 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
                                     " (kMaxOffset) was the last; no offset is "
                                     "left for another record"));
     }
+    // Before anything changes: a clock that throws leaves the log as it was.
+    const absl::StatusOr<int64_t> created = NowUnixNanos();
+    if (!created.ok()) return created.status();
     Segment* active = active_.load(std::memory_order_relaxed);
     if (active == nullptr || active->full()) {
       if (!RotateSegments(offset)) {
-        return absl::ResourceExhaustedError(
-            "out of memory for a new segment; the record was not written");
+        return internal::OutOfMemoryError("a new segment");
       }
       active = active_.load(std::memory_order_relaxed);
     }
-    if (!active->Append(data, NowUnixNanos())) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "out of memory for a record of ", data.size(),
-          " bytes; the record was not written"));
+    if (!active->Append(data, *created)) {
+      return internal::OutOfMemoryError(
+          absl::StrCat("a record of ", data.size(), " bytes"));
     }
     next_.store(offset + 1, std::memory_order_release);
     wake_streams = waiters_ > 0;
   }
   if (wake_streams) written_.notify_all();
   return offset;
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the write's status");
 }
 
-void Log::LockContended(std::unique_lock<std::mutex>& lock) const {
+void Log::LockWriter() const {
+  if (mu_.try_lock()) return;
   // Another writer holds the lock for a few tens of nanoseconds: spinning
   // briefly beats sleeping in the kernel and being woken.
   for (int spin = 0; spin < 100; ++spin) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
-    if (lock.try_lock()) return;
+    if (mu_.try_lock()) return;
   }
-  lock.lock();
+  mu_.lock();
 }
 
 bool Log::RotateSegments(Offset base) {
@@ -111,13 +125,16 @@ bool Log::RotateSegments(Offset base) {
   earliest_.store(old_active != nullptr ? old_active->base() : base,
                   std::memory_order_release);
   // The log lets go of the history. It becomes free, and reusable below,
-  // unless a reader or view still holds it.
-  if (old_history != nullptr) old_history->Unref();
+  // unless a reader or view still holds it. history_ no longer names it from
+  // here on, whatever fails next: the log's reference is gone.
+  if (old_history != nullptr) {
+    history_.store(nullptr, std::memory_order_release);
+    old_history->Unref();
+  }
   Segment* fresh = ClaimSpareSegment();
   if (fresh == nullptr) {
     // Out of memory: the history stays purged and the full active segment
     // stays active; the next write tries again.
-    history_.store(nullptr, std::memory_order_release);
     return false;
   }
   fresh->Reset(base);
@@ -149,6 +166,12 @@ Segment* Log::ClaimSpareSegment() {
     }
   }
   if (claimed != nullptr) return claimed;
+  // Room in segments_ first, so that the new segment cannot leak.
+  try {
+    segments_.reserve(segments_.size() + 1);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
   auto* segment = new (std::nothrow) Segment(options_.segment_size);
   if (segment == nullptr) return nullptr;
   segments_.push_back(segment);
@@ -167,23 +190,27 @@ absl::Status Log::FutureOffsetError(Offset offset, Offset next) const {
                          " is not written yet; latest is ", next - 1));
 }
 
-absl::Status Log::OutOfRangeError(Offset offset) const {
-  if (offset < options_.start_offset) {
-    return MakeError(ErrorKind::kOutOfRange,
-                     absl::StrCat("offset ", offset,
-                                  " is before the log's start offset ",
-                                  options_.start_offset));
-  }
+absl::Status Log::ImpossibleOffsetError(Offset offset) const {
   return MakeError(
-      ErrorKind::kOutOfRange,
+      ErrorKind::kImpossibleOffset,
+      absl::StrCat("offset ", offset, " can never hold a record: offsets of "
+                   "this log are [", options_.start_offset, ", ", kMaxOffset,
+                   "]"));
+}
+
+absl::Status Log::PurgedOffsetError(Offset offset) const {
+  return MakeError(
+      ErrorKind::kPurgedOffset,
       absl::StrCat("offset ", offset, " is purged; earliest available is ",
                    earliest_.load(std::memory_order_acquire)));
 }
 
 absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
+  if (offset < options_.start_offset || offset > kMaxOffset) {
+    return ImpossibleOffsetError(offset);
+  }
   const Offset next = next_.load(std::memory_order_acquire);
   if (offset >= next) return FutureOffsetError(offset, next);
-  if (offset < options_.start_offset) return OutOfRangeError(offset);
   // `offset` is written, so it lies in the active segment, the history, or a
   // purged segment. A segment found through a stale pointer may since have
   // been reused for later offsets; its base tells, once it is pinned.
@@ -214,22 +241,26 @@ absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
       return ref;
     }
   }
-  return OutOfRangeError(offset);
+  return PurgedOffsetError(offset);
 }
 
-absl::StatusOr<RecordView> Log::ReadView(Offset offset) const {
+absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
   absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
   return RecordView(*std::move(segment), slot, offset);
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the read's status");
 }
 
-absl::StatusOr<Record> Log::Read(Offset offset) const {
+absl::StatusOr<Record> Log::Read(Offset offset) const try {
   absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
   return Record{{offset, absl::FromUnixNanos(slot.created_unix_nanos)},
                 std::string(slot.data, slot.size)};
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("a copy of a record");
 }
 
 template <typename Entry, typename FillEntries>
@@ -237,23 +268,34 @@ ReadResult Log::ReadBatchInto(Offset start, absl::Span<Entry> batch,
                               FillEntries fill_entries) const {
   ReadResult result;
   Offset offset = start;
-  while (result.count < batch.size()) {
-    absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
-    if (!segment.ok()) {
-      result.status = segment.status();
-      return result;
+  const auto size = static_cast<int64_t>(batch.size());
+  try {
+    while (result.count < size) {
+      absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
+      if (!segment.ok()) {
+        result.status = segment.status();
+        return result;
+      }
+      // Everything this segment has published from `offset` on is readable
+      // under the one reference.
+      const Segment& held = *segment->get();
+      const int64_t first = offset - held.base();
+      const int64_t available = held.published() - first;
+      const int64_t n = std::min(available, size - result.count);
+      const int64_t filled =
+          fill_entries(*std::move(segment), first,
+                       batch.subspan(static_cast<size_t>(result.count),
+                                     static_cast<size_t>(n)),
+                       offset);
+      result.count += filled;
+      offset += filled;
+      if (filled < n) {
+        result.status = internal::OutOfMemoryError("a copy of a record");
+        return result;
+      }
     }
-    // Everything this segment has published from `offset` on is readable
-    // under the one reference.
-    const Segment& held = *segment->get();
-    const int64_t first = offset - held.base();
-    const int64_t available = held.published() - first;
-    const int64_t wanted = static_cast<int64_t>(batch.size() - result.count);
-    const int64_t n = std::min(available, wanted);
-    fill_entries(*std::move(segment), first,
-                 batch.subspan(result.count, static_cast<size_t>(n)), offset);
-    result.count += static_cast<size_t>(n);
-    offset += n;
+  } catch (const std::bad_alloc&) {
+    result.status = internal::OutOfMemoryError("the read's status");
   }
   return result;
 }
@@ -262,15 +304,21 @@ ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
   return ReadBatchInto(
       start, batch,
       [](SegmentRef segment, int64_t first, absl::Span<Record> records,
-         Offset offset) {
-        for (size_t i = 0; i < records.size(); ++i) {
+         Offset offset) -> int64_t {
+        const auto n = static_cast<int64_t>(records.size());
+        for (int64_t i = 0; i < n; ++i) {
           const internal::Slot& slot = segment->slot(first + i);
-          Record& record = records[i];
-          record.metadata = {offset + static_cast<Offset>(i),
+          Record& record = records[static_cast<size_t>(i)];
+          try {
+            // assign() reuses the capacity of a batch read repeatedly.
+            record.data.assign(slot.data, slot.size);
+          } catch (const std::bad_alloc&) {
+            return i;  // this entry is unchanged but for its capacity
+          }
+          record.metadata = {offset + i,
                              absl::FromUnixNanos(slot.created_unix_nanos)};
-          // assign() reuses the capacity of a batch that is read repeatedly.
-          record.data.assign(slot.data, slot.size);
         }
+        return n;
       });
 }
 
@@ -294,24 +342,32 @@ void Log::ReleaseViews(absl::Span<RecordView> views) {
 
 ReadResult Log::ReadBatchView(Offset start,
                               absl::Span<RecordView> batch) const {
-  return ReadBatchInto(
+  ReadResult result = ReadBatchInto(
       start, batch,
       [](SegmentRef segment, int64_t first, absl::Span<RecordView> views,
-         Offset offset) {
-        if (views.empty()) return;
+         Offset offset) -> int64_t {
+        if (views.empty()) return 0;
         ReleaseViews(views);
         // One atomic add for the whole run: each view adopts one reference,
         // the last one the caller's.
-        segment->Ref(static_cast<int64_t>(views.size()) - 1);
+        const auto n = static_cast<int64_t>(views.size());
+        segment->Ref(n - 1);
         Segment* const held = segment.get();
-        for (size_t i = 0; i + 1 < views.size(); ++i) {
-          views[i] = RecordView(SegmentRef::Adopt(held), held->slot(first + i),
-                                offset + static_cast<Offset>(i));
+        for (int64_t i = 0; i + 1 < n; ++i) {
+          views[static_cast<size_t>(i)] = RecordView(
+              SegmentRef::Adopt(held), held->slot(first + i), offset + i);
         }
-        const size_t last = views.size() - 1;
-        views[last] = RecordView(std::move(segment), held->slot(first + last),
-                                 offset + static_cast<Offset>(last));
+        views[static_cast<size_t>(n - 1)] = RecordView(
+            std::move(segment), held->slot(first + n - 1), offset + n - 1);
+        return n;
       });
+  // Views left from an earlier read of a reused batch would keep their
+  // segments (and memory) alive for no reader.
+  const absl::Span<RecordView> unused =
+      batch.subspan(static_cast<size_t>(result.count));
+  ReleaseViews(unused);
+  for (RecordView& view : unused) view = RecordView();
+  return result;
 }
 
 OffsetRange Log::Range() const {
@@ -323,18 +379,29 @@ OffsetRange Log::Range() const {
   return {earliest, next - 1};
 }
 
-Stream Log::StreamFrom(Offset start, std::stop_token stop) const {
+absl::StatusOr<Stream> Log::StreamFrom(Offset start,
+                                       std::stop_token stop) const try {
+  if (start < options_.start_offset || start > kMaxOffset) {
+    return ImpossibleOffsetError(start);
+  }
   return Stream(this, start, std::move(stop));
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the stream's status");
 }
 
 absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
-                          std::stop_token stop) const {
+                          std::stop_token stop) const try {
+  if (offset < options_.start_offset || offset > kMaxOffset) {
+    return ImpossibleOffsetError(offset);
+  }
   const auto written = [&] {
     return next_.load(std::memory_order_acquire) > offset;
   };
   if (written()) return absl::OkStatus();
-  std::unique_lock<std::mutex> lock(mu_);
-  const auto done = [&] { return written() || closed_; };
+  internal::MutexLock lock(&mu_);
+  const auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return written() || closed_;
+  };
   ++waiters_;
   if (deadline == absl::InfiniteFuture()) {
     written_.wait(lock, stop, done);
@@ -349,17 +416,19 @@ absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
                                   " will never be written"));
   }
   if (stop.stop_requested()) {
-    return MakeError(ErrorKind::kCancelled,
+    return MakeError(ErrorKind::kWaitCancelled,
                      absl::StrCat("wait for offset ", offset, " was cancelled"));
   }
-  return MakeError(ErrorKind::kDeadlineExceeded,
+  return MakeError(ErrorKind::kWaitTimedOut,
                    absl::StrCat("offset ", offset,
                                 " was not written before the deadline"));
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the wait's status");
 }
 
 void Log::Close() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(&mu_);
     closed_ = true;
     closed_flag_.store(true, std::memory_order_release);
   }
@@ -371,7 +440,7 @@ bool Log::closed() const {
 }
 
 MemoryUsage Log::memory_usage() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::MutexLock lock(&mu_);
   MemoryUsage usage;
   usage.segments = static_cast<int64_t>(segments_.size());
   for (const Segment* segment : segments_) {

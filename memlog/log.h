@@ -38,7 +38,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <stop_token>
 #include <string_view>
 #include <vector>
@@ -48,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "memlog/internal/mutex.h"
 #include "memlog/internal/segment.h"
 #include "memlog/options.h"
 #include "memlog/read_result.h"
@@ -97,17 +97,27 @@ class Log {
   //   `Options::max_record_bytes`;
   // - kFailedPrecondition (IsClosed) after Close();
   // - kResourceExhausted (IsOffsetOverflow) once kMaxOffset was written;
-  // - kResourceExhausted if memory for the record cannot be allocated.
+  // - kResourceExhausted (IsOutOfMemory) if memory for the record cannot be
+  //   allocated. The record is not written; the log stays usable and accepts
+  //   writes again once memory is available. NOTE: such a write may still
+  //   have sealed the active segment and purged the history, as a successful
+  //   write at that point would have (Range() tells);
+  // - kInternal (IsCallbackFailed) if `Options::clock` threw; nothing is
+  //   written.
   absl::StatusOr<Offset> Write(std::string_view data);
 
   // Returns a copy of the record at `offset`. Fails with:
   // - kOutOfRange (IsFutureOffset) if `offset` is not written yet;
-  // - kOutOfRange (IsOutOfRange) if it was purged or lies before the start
-  //   offset (including negative offsets).
+  // - kNotFound (IsPurgedOffset) if it was written and has been purged;
+  // - kInvalidArgument (IsImpossibleOffset) if no record can ever have it: it
+  //   lies before the start offset (negative offsets included) or past
+  //   kMaxOffset;
+  // - kResourceExhausted (IsOutOfMemory) if the copy cannot be allocated.
   absl::StatusOr<Record> Read(Offset offset) const;
 
   // As Read(), without copying the payload: the view points into the log's
-  // storage and stays valid while held (see RecordView).
+  // storage and stays valid while held (see RecordView). Allocates nothing,
+  // so never fails with IsOutOfMemory.
   absl::StatusOr<RecordView> ReadView(Offset offset) const;
 
   // Reads consecutive records starting at `start` into `batch[0..]`, up to
@@ -116,12 +126,20 @@ class Log {
   //   record, or when `batch` is empty);
   // - IsFutureOffset if the end of the log came first: the count says how
   //   many were read, 0 when `start` itself is not written yet;
-  // - IsOutOfRange with count 0 if `start` was purged or lies before the
-  //   start offset (and with the count read so far, in the rare case that a
-  //   concurrent purge overtakes the batch).
+  // - IsPurgedOffset with count 0 if `start` was purged (and with the count
+  //   read so far, in the rare case that a concurrent purge overtakes the
+  //   batch);
+  // - IsImpossibleOffset with count 0 if `start` lies before the start offset
+  //   or past kMaxOffset, and with the count read if the batch reached the
+  //   record at kMaxOffset, after which no record can ever follow;
+  // - IsOutOfMemory with the count copied so far if a copy cannot be
+  //   allocated.
+  // Entries at `count` and beyond are left as they were.
   ReadResult ReadBatch(Offset start, absl::Span<Record> batch) const;
 
-  // As ReadBatch(), filling views instead of copies.
+  // As ReadBatch(), filling views instead of copies (never IsOutOfMemory).
+  // Entries at `count` and beyond are emptied, so that a reused batch does
+  // not keep the segments of an earlier read alive.
   ReadResult ReadBatchView(Offset start, absl::Span<RecordView> batch) const;
 
   // PERFORMANCE: each view above pins its segment with an atomic reference
@@ -137,15 +155,20 @@ class Log {
 
   // Returns a stream positioned at `start`, which may be purged, the latest
   // record, or an offset not written yet. Its blocking calls end with
-  // kCancelled once `stop` is triggered.
+  // kCancelled (IsWaitCancelled) once `stop` is triggered. Fails with
+  // kInvalidArgument (IsImpossibleOffset) if `start` lies before the start
+  // offset or past kMaxOffset.
   // REQUIRES: this log outlives the stream.
-  Stream StreamFrom(Offset start, std::stop_token stop = {}) const;
+  absl::StatusOr<Stream> StreamFrom(Offset start,
+                                    std::stop_token stop = {}) const;
 
   // Blocks until `offset` is written. Returns OK then (also when it has been
   // purged since), or else:
+  // - kInvalidArgument (IsImpossibleOffset) at once if `offset` lies before the
+  //   start offset or past kMaxOffset: it will never be written;
   // - kFailedPrecondition (IsClosed) if the log is closed first;
-  // - kCancelled (IsCancelled) if `stop` is triggered first;
-  // - kDeadlineExceeded (IsDeadlineExceeded) at `deadline`.
+  // - kCancelled (IsWaitCancelled) if `stop` is triggered first;
+  // - kDeadlineExceeded (IsWaitTimedOut) at `deadline`.
   absl::Status WaitFor(Offset offset, absl::Time deadline = absl::InfiniteFuture(),
                        std::stop_token stop = {}) const;
 
@@ -175,24 +198,26 @@ class Log {
                            FillEntries fill_entries) const;
   // Drops the references `views` hold, leaving them empty.
   static void ReleaseViews(absl::Span<RecordView> views);
-  // Takes the writer lock when another writer holds it.
-  void LockContended(std::unique_lock<std::mutex>& lock) const;
+  // Takes the writer lock, spinning briefly if another writer holds it.
+  void LockWriter() const ABSL_EXCLUSIVE_LOCK_FUNCTION(mu_);
   absl::Status FutureOffsetError(Offset offset, Offset next) const;
-  absl::Status OutOfRangeError(Offset offset) const;
+  absl::Status ImpossibleOffsetError(Offset offset) const;
+  absl::Status PurgedOffsetError(Offset offset) const;
 
   // Seals the active segment and installs a fresh one whose first offset is
   // `base`, purging the history. Returns false if memory ran out.
   bool RotateSegments(Offset base) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns a claimed segment for reuse, or a new one, or nullptr.
   internal::Segment* ClaimSpareSegment() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int64_t NowUnixNanos() const;
+  // Reads the clock, or returns kCallbackFailed if Options::clock threw.
+  absl::StatusOr<int64_t> NowUnixNanos() const;
 
   const Options options_;
 
   // The writer lock: serializes writes and rotations, and is the lock that
   // waiting streams sleep under. Its own cache line, away from what readers
   // load.
-  alignas(64) mutable std::mutex mu_;
+  alignas(64) mutable internal::Mutex mu_;
   mutable std::condition_variable_any written_;
   mutable int waiters_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

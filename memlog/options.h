@@ -60,6 +60,13 @@ struct Options {
   // holds the log's writer lock, so it must be cheap and must not call back
   // into the log. Tests inject a fake clock here.
   //
+  // A clock that throws fails that write with kInternal
+  // (`memlog::IsCallbackFailed`), writing nothing; the exception does not
+  // leave the log. Times are stored as int64 nanoseconds since 1970, so a
+  // time outside [1677-09-21 00:12:43.145224192, 2262-04-11
+  // 23:47:16.854775807] UTC (Go's zero time, absl::InfinitePast() or
+  // absl::InfiniteFuture(), say) is stored as the nearer of the two bounds.
+  //
   // Empty means the system's coarse real-time clock (CLOCK_REALTIME_COARSE):
   // UTC with the resolution of the kernel tick (1 to 4 ms), read in about
   // 3 ns. Records written within one tick share a timestamp. For nanosecond

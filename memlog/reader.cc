@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "memlog/internal/errors.h"
 #include "memlog/log.h"
 
 namespace memlog {
@@ -12,7 +13,7 @@ bool Reader::Purged(Offset offset) const {
   return offset < log_->earliest_.load(std::memory_order_acquire);
 }
 
-absl::StatusOr<BorrowedRecord> Reader::ReadAndPin(Offset offset) {
+absl::StatusOr<BorrowedRecord> Reader::ReadAndPin(Offset offset) try {
   absl::StatusOr<internal::SegmentRef> segment = log_->AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   // Keep the newer of the two pinned segments (and any empty place): readers
@@ -25,6 +26,8 @@ absl::StatusOr<BorrowedRecord> Reader::ReadAndPin(Offset offset) {
                                                      : pinned_[1]);
   replaced = *std::move(segment);
   return Borrow(replaced->slot(offset - replaced->base()), offset);
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the read's status");
 }
 
 }  // namespace memlog

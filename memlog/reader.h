@@ -72,14 +72,17 @@ class Reader {
   Reader& operator=(const Reader&) = delete;
 
   // Returns the record at `offset`, borrowed. Fails exactly as
-  // Log::Read() does: kOutOfRange with IsFutureOffset if it is not written
-  // yet, kOutOfRange with IsOutOfRange if it was purged or lies before the
-  // start offset. Invalidates the record the previous call returned.
+  // Log::ReadView() does: IsFutureOffset if it is not written yet,
+  // IsPurgedOffset if it was purged, IsImpossibleOffset if it lies before the
+  // start offset or past kMaxOffset. Any `offset` is safe to pass.
+  // Invalidates the record the previous call returned.
   absl::StatusOr<BorrowedRecord> Read(Offset offset) {
     for (const internal::SegmentRef& segment : pinned_) {
-      if (!segment) continue;
+      // Compared before subtracting: `offset` is unchecked and may be far
+      // below the base (INT64_MIN), where the difference would overflow.
+      if (!segment || offset < segment->base()) continue;
       const Offset index = offset - segment->base();
-      if (index >= 0 && index < segment->published() && !Purged(offset)) {
+      if (index < segment->published() && !Purged(offset)) {
         return Borrow(segment->slot(index), offset);
       }
     }

@@ -5,23 +5,26 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "memlog/internal/errors.h"
 #include "memlog/log.h"
 
 namespace memlog {
 
-absl::Status Stream::SkipPurged(const absl::Status& out_of_range) {
-  if (position_ < log_->options().start_offset) return out_of_range;
+absl::Status Stream::SkipPurged() {
   const Offset earliest = log_->Range().earliest;
   // The read saw the purge, so `earliest` is past the position; the check
   // keeps a stream from ever moving backwards regardless.
   if (earliest <= position_) return absl::OkStatus();
   const int64_t missed = earliest - position_;
-  const Offset from = position_;
+  // The report is made before the stream moves on, so that a failure to
+  // make it (out of memory) leaves the lag to be reported by the next call.
+  absl::Status lagged = MakeLaggedError(
+      missed, /*exact=*/true,
+      absl::StrCat("stream fell behind: ", missed, " records from offset ",
+                   position_, " were purged; continuing from offset ",
+                   earliest));
   position_ = earliest;
-  return MakeLaggedError(
-      missed, absl::StrCat("stream fell behind: ", missed,
-                           " records from offset ", from,
-                           " were purged; continuing from offset ", earliest));
+  return lagged;
 }
 
 absl::StatusOr<RecordView> Stream::Next() {
@@ -36,28 +39,32 @@ absl::StatusOr<RecordView> Stream::NextUntil(absl::Time deadline) {
 }
 
 ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
-                             absl::Time deadline) {
+                             absl::Time deadline) try {
   if (batch.empty()) return {};
   for (;;) {
     if (stop_.stop_requested()) {
-      return {0, MakeError(ErrorKind::kCancelled,
+      return {0, MakeError(ErrorKind::kWaitCancelled,
                            absl::StrCat("stream at offset ", position_,
                                         " was cancelled"))};
     }
     ReadResult result = log_->ReadBatchView(position_, batch);
-    position_ += static_cast<Offset>(result.count);
+    position_ += result.count;
     if (result.count > 0) return {result.count, absl::OkStatus()};
-    if (memlog::IsOutOfRange(result.status)) {
-      absl::Status skipped = SkipPurged(result.status);
+    if (IsPurgedOffset(result.status)) {
+      absl::Status skipped = SkipPurged();
       if (skipped.ok()) continue;
       return {0, std::move(skipped)};
     }
+    // Before the start offset or past kMaxOffset: no record can come.
+    if (!IsFutureOffset(result.status)) return {0, std::move(result.status)};
     // Not written yet: sleep until it is (or the stream must stop).
     if (absl::Status waited = log_->WaitFor(position_, deadline, stop_);
         !waited.ok()) {
       return {0, waited};
     }
   }
+} catch (const std::bad_alloc&) {
+  return {0, internal::OutOfMemoryError("the stream's status")};
 }
 
 }  // namespace memlog

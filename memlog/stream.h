@@ -3,9 +3,11 @@
 // memlog::Stream: reads a log in offset order, waiting for records that are
 // not written yet.
 //
-//   memlog::Stream stream = log->StreamFrom(offset, stop_source.get_token());
+//   absl::StatusOr<memlog::Stream> stream =
+//       log->StreamFrom(offset, stop_source.get_token());
+//   if (!stream.ok()) return stream.status();  // offset before the start
 //   for (;;) {
-//     absl::StatusOr<memlog::RecordView> record = stream.Next();
+//     absl::StatusOr<memlog::RecordView> record = stream->Next();
 //     if (record.ok()) { Handle(*record); continue; }
 //     if (memlog::IsLagged(record.status())) continue;  // some were purged
 //     break;  // cancelled, or the log was closed and fully read
@@ -48,19 +50,21 @@ class Stream {
 
   // Returns the record at `position()` and advances past it, waiting until it
   // is written. Ends, without advancing, with:
-  // - kCancelled (IsCancelled) once the stream's stop token is triggered;
+  // - kCancelled (IsWaitCancelled) once the stream's stop token is triggered;
   // - kFailedPrecondition (IsClosed) when the log is closed and every record
   //   written before the close has been returned;
   // - kDataLoss (IsLagged) when records at `position()` were purged before
   //   this stream read them: `LaggedCount(status)` says how many were missed
-  //   and the stream moves on to the earliest record, so the next call
-  //   continues from there;
-  // - kOutOfRange (IsOutOfRange) if `position()` lies before the log's start
-  //   offset; such a stream can never return a record.
+  //   (`IsLaggedCountExact(status)` is always true here) and the stream
+  //   moves on to the earliest record, so the next call continues from
+  //   there;
+  // - kInvalidArgument (IsImpossibleOffset) once the stream has returned the
+  //   record at kMaxOffset, the last offset a log can have: no record can
+  //   follow it.
   absl::StatusOr<RecordView> Next();
 
   // As Next(), but gives up at `deadline` with kDeadlineExceeded
-  // (IsDeadlineExceeded), leaving the stream usable.
+  // (IsWaitTimedOut), leaving the stream usable.
   absl::StatusOr<RecordView> NextUntil(absl::Time deadline);
   absl::StatusOr<RecordView> NextFor(absl::Duration timeout) {
     return NextUntil(absl::Now() + timeout);
@@ -83,9 +87,8 @@ class Stream {
       : log_(log), position_(start), stop_(std::move(stop)) {}
 
   // Moves a stream whose position was purged to the earliest record and
-  // returns the kLagged status for it, or returns `out_of_range` for a
-  // position before the start of the log, or OK to read again.
-  absl::Status SkipPurged(const absl::Status& out_of_range);
+  // returns the kLagged status for it, or OK to read again.
+  absl::Status SkipPurged();
 
   const Log* log_;
   Offset position_;

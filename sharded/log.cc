@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "memlog/internal/errors.h"
 #include "memlog/status.h"
 #include "sharded/internal/codec.h"
 #include "sharded/internal/shard.h"
@@ -14,6 +15,8 @@
 namespace memlog::sharded {
 namespace {
 
+using ::memlog::internal::CallbackFailedError;
+using ::memlog::internal::OutOfMemoryError;
 using internal::QuoteKey;
 using internal::RecordAccess;
 using internal::Shard;
@@ -42,14 +45,14 @@ absl::Status CheckKey(std::string_view key) {
 
 absl::Status NoSuchShard(size_t shard, size_t num_shards) {
   return MakeError(
-      ErrorKind::kOutOfRange,
+      ErrorKind::kInvalidShard,
       absl::StrCat("shard ", shard, " does not exist; shards are 0..",
                    num_shards - 1));
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) {
+absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
   if (options.num_shards < kMinNumShards ||
       options.num_shards > kMaxNumShards) {
     return MakeError(ErrorKind::kInvalidOptions,
@@ -57,32 +60,35 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) {
                                   "; valid range is [", kMinNumShards, ", ",
                                   kMaxNumShards, "]"));
   }
-  memlog::Options shard_options{
-      .start_offset = options.start_offset,
-      .segment_size = options.segment_size,
-      .max_record_bytes = options.max_record_bytes,
-      .clock = options.clock,
-  };
-  if (absl::Status status = ValidateOptions(shard_options); !status.ok()) {
+  if (absl::Status status = ValidateOptions(options.shard); !status.ok()) {
     return status;
   }
+  memlog::Options shard_options = options.shard;
   // A shard stores the key with the payload; make room for the longest key,
   // within what a memlog::Log accepts (Write() checks the rare rest).
   shard_options.max_record_bytes = std::min<int64_t>(
-      kMaxRecordBytesLimit, options.max_record_bytes + int64_t{kMaxKeyBytes} +
+      kMaxRecordBytesLimit, options.shard.max_record_bytes +
+                                int64_t{kMaxKeyBytes} +
                                 int64_t{internal::kMaxLengthPrefixBytes});
   if (options.sharder == nullptr) {
     options.sharder = std::make_shared<HashSharder>();
   }
-  if (absl::Status status = options.sharder->Validate(options.num_shards);
-      !status.ok()) {
-    return status;
+  absl::Status valid;
+  try {
+    valid = options.sharder->Validate(options.num_shards);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (...) {
+    return CallbackFailedError("Sharder::Validate");
   }
+  if (!valid.ok()) return valid;
   absl::StatusOr<std::unique_ptr<memlog::Log>> empty =
       memlog::Log::Create(shard_options);
   if (!empty.ok()) return empty.status();
   return std::unique_ptr<Log>(
       new Log(std::move(options), std::move(shard_options), *std::move(empty)));
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a sharded log");
 }
 
 Log::Log(Options options, memlog::Options shard_options,
@@ -101,7 +107,14 @@ Log::~Log() {
 
 absl::StatusOr<size_t> Log::Route(std::string_view key) const {
   if (absl::Status status = CheckKey(key); !status.ok()) return status;
-  absl::StatusOr<size_t> shard = options_.sharder->ShardFor(key, num_shards_);
+  absl::StatusOr<size_t> shard;
+  try {
+    shard = options_.sharder->ShardFor(key, num_shards_);
+  } catch (const std::bad_alloc&) {
+    throw;  // the caller's OutOfMemoryError()
+  } catch (...) {
+    return CallbackFailedError("Sharder::ShardFor");
+  }
   if (!shard.ok()) return shard.status();
   if (*shard >= num_shards_) {
     return MakeError(
@@ -119,9 +132,17 @@ Shard* Log::ShardIfMade(size_t shard) const {
 Shard* Log::GetOrMakeShard(size_t shard) const {
   Shard* made = shards_[shard].load(std::memory_order_acquire);
   if (made != nullptr) return made;
-  // Cannot fail: Create() made empty_shard_ with the same options.
-  auto fresh =
-      std::make_unique<Shard>(memlog::Log::Create(shard_options_).value());
+  std::unique_ptr<Shard> fresh;
+  try {
+    // Fails only for lack of memory: Create() made empty_shard_ with the same
+    // options.
+    absl::StatusOr<std::unique_ptr<memlog::Log>> log =
+        memlog::Log::Create(shard_options_);
+    if (!log.ok()) return nullptr;
+    fresh = std::make_unique<Shard>(*std::move(log), shard_options_);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
   if (shards_[shard].compare_exchange_strong(made, fresh.get(),
                                              std::memory_order_seq_cst,
                                              std::memory_order_acquire)) {
@@ -140,10 +161,11 @@ const memlog::Log& Log::LogOrEmpty(size_t shard) const {
   return made != nullptr ? *made->log : *empty_shard_;
 }
 
-absl::StatusOr<Offset> Log::Write(std::string_view key, std::string_view data) {
+absl::StatusOr<Offset> Log::Write(std::string_view key,
+                                  std::string_view data) try {
   if (absl::Status status = CheckKey(key); !status.ok()) return status;
   if (absl::Status status =
-          ValidateRecordData(data, options_.max_record_bytes);
+          ValidateRecordData(data, options_.shard.max_record_bytes);
       !status.ok()) {
     return status;
   }
@@ -166,21 +188,39 @@ absl::StatusOr<Offset> Log::Write(std::string_view key, std::string_view data) {
   thread_local std::string buffer;
   internal::EncodeRecord(key, data, &buffer);
   Shard* shard = GetOrMakeShard(*index);
+  if (shard == nullptr) return OutOfMemoryError("a new shard");
   absl::StatusOr<Offset> offset;
+  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
   {
-    std::lock_guard<std::mutex> lock(shard->mu);
+    memlog::internal::MutexLock lock(&shard->mu);
+    // Under the lock the log's next offset is stable: only writes, which
+    // hold it, change it.
+    const OffsetRange range = shard->log->Range();
+    const Offset next = range.latest == kInvalidOffset
+                            ? options_.shard.start_offset
+                            : range.latest + 1;
+    if (next <= kMaxOffset) {
+      try {
+        shard->index.Reserve(key, next);
+      } catch (const std::bad_alloc&) {
+        return OutOfMemoryError("the key index entry of a record");
+      }
+    }
     offset = shard->log->Write(buffer);
     if (offset.ok()) {
-      // The log starts a segment on every segment_size-th offset from the
-      // start, purging its history; the index follows in step.
-      if ((*offset - options_.start_offset) % options_.segment_size == 0) {
-        shard->index.StartSegment();
-      }
       shard->index.Add(key, *offset);
+    } else if (next <= kMaxOffset) {
+      shard->index.CancelReserve(key, next);
     }
+    // A write that fails may still have rotated the log and purged its
+    // history; the index drops it too.
+    shard->index.FollowPurge(shard->log->Range().earliest);
+    dropped = shard->index.TakeDropped();
   }
   if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
   return offset;
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a record of a sharded log");
 }
 
 absl::StatusOr<RecordView> Log::ReadKeyView(std::string_view key,
@@ -201,14 +241,18 @@ absl::StatusOr<RecordView> Log::ReadKeyView(std::string_view key,
 }
 
 absl::StatusOr<RecordView> Log::ReadView(std::string_view key,
-                                         Offset offset) const {
+                                         Offset offset) const try {
   return ReadKeyView(key, offset);
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the read's status");
 }
 
-absl::StatusOr<Record> Log::Read(std::string_view key, Offset offset) const {
+absl::StatusOr<Record> Log::Read(std::string_view key, Offset offset) const try {
   absl::StatusOr<RecordView> view = ReadKeyView(key, offset);
   if (!view.ok()) return view.status();
   return view->ToRecord();
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a copy of a record");
 }
 
 template <typename Entry, typename MakeEntry>
@@ -216,39 +260,62 @@ ReadResult Log::ReadBatchInto(std::string_view key, Offset start,
                               absl::Span<Entry> batch,
                               MakeEntry make_entry) const {
   ReadResult result;
+  try {
+    ReadBatchOfKey(key, start, batch, make_entry, result);
+  } catch (const std::bad_alloc&) {
+    result.status = OutOfMemoryError("a batch read");
+  }
+  return result;
+}
+
+template <typename Entry, typename MakeEntry>
+void Log::ReadBatchOfKey(std::string_view key, Offset start,
+                         absl::Span<Entry> batch, MakeEntry make_entry,
+                         ReadResult& result) const {
   absl::StatusOr<size_t> index = Route(key);
   if (!index.ok()) {
     result.status = index.status();
-    return result;
+    return;
   }
   const Shard* shard = ShardIfMade(*index);
-  const memlog::Log& log = shard != nullptr ? *shard->log : *empty_shard_;
+  if (batch.empty()) return;
+  if (shard == nullptr) {
+    // An unused shard holds nothing: its empty stand-in says whether
+    // `start` could ever hold a record.
+    result.status = empty_shard_->ReadView(start).status();
+    if (IsFutureOffset(result.status)) {
+      result.status = MakeError(
+          ErrorKind::kFutureOffset,
+          absl::StrCat("key ", QuoteKey(key), " has no record at offset ",
+                       start, " or after yet; the key has no retained record"));
+    }
+    return;
+  }
+  const memlog::Log& log = *shard->log;
   Offset cursor = start;
   Offset offsets[kChunk];
-  while (result.count < batch.size()) {
+  const auto size = static_cast<int64_t>(batch.size());
+  while (result.count < size) {
     size_t found = 0;
     std::string missing;
     {
-      std::unique_lock<std::mutex> lock;
-      if (shard != nullptr) lock = std::unique_lock<std::mutex>(shard->mu);
+      memlog::internal::MutexLock lock(&shard->mu);
       // Under the lock the shard's range is stable (only writes, which hold
       // it, purge) and the index covers exactly its retained records.
       const OffsetRange range = log.Range();
-      if (cursor < options_.start_offset ||
+      if (cursor < options_.shard.start_offset || cursor > kMaxOffset ||
           (range.earliest != kInvalidOffset && cursor < range.earliest)) {
         // The key's records at offsets from `cursor` may be gone; the log's
         // own status says which offsets are left.
         result.status = log.ReadView(cursor).status();
-        return result;
+        return;
       }
-      if (shard != nullptr) {
-        const size_t wanted = std::min(kChunk, batch.size() - result.count);
-        found =
-            shard->index.Collect(key, cursor, absl::MakeSpan(offsets, wanted));
-      }
+      const size_t wanted =
+          std::min(kChunk, static_cast<size_t>(size - result.count));
+      found =
+          shard->index.Collect(key, cursor, absl::MakeSpan(offsets, wanted));
       if (found == 0) {
-        const Offset latest =
-            shard != nullptr ? shard->index.Range(key).latest : kInvalidOffset;
+        const Offset latest = shard->index.Range(key).latest;
         missing = latest == kInvalidOffset
                       ? std::string("; the key has no retained record")
                       : absl::StrCat("; the key's latest record is at offset ",
@@ -260,25 +327,26 @@ ReadResult Log::ReadBatchInto(std::string_view key, Offset start,
           ErrorKind::kFutureOffset,
           absl::StrCat("key ", QuoteKey(key), " has no record at offset ",
                        cursor, " or after yet", missing));
-      return result;
+      return;
     }
     for (size_t i = 0; i < found; ++i) {
       absl::StatusOr<memlog::RecordView> stored = log.ReadView(offsets[i]);
       if (!stored.ok()) {  // purged since the lookup
         result.status = stored.status();
-        return result;
+        return;
       }
       absl::StatusOr<RecordView> view =
           RecordAccess::Decode(*std::move(stored));
       if (!view.ok()) {
         result.status = view.status();
-        return result;
+        return;
       }
-      batch[result.count++] = make_entry(*std::move(view));
+      // A copy that throws leaves the entry as it was and the count short.
+      batch[static_cast<size_t>(result.count)] = make_entry(*std::move(view));
+      ++result.count;
     }
     cursor = offsets[found - 1] + 1;
   }
-  return result;
 }
 
 ReadResult Log::ReadBatch(std::string_view key, Offset start,
@@ -289,49 +357,81 @@ ReadResult Log::ReadBatch(std::string_view key, Offset start,
 
 ReadResult Log::ReadBatchView(std::string_view key, Offset start,
                               absl::Span<RecordView> batch) const {
-  return ReadBatchInto(key, start, batch, [](RecordView view) { return view; });
+  ReadResult result =
+      ReadBatchInto(key, start, batch, [](RecordView view) { return view; });
+  // Views left from an earlier read of a reused batch would keep their
+  // segments (and memory) alive for no reader.
+  for (size_t i = static_cast<size_t>(result.count); i < batch.size(); ++i) {
+    batch[i] = RecordView();
+  }
+  return result;
 }
 
-absl::StatusOr<OffsetRange> Log::Range(std::string_view key) const {
+absl::StatusOr<OffsetRange> Log::Range(std::string_view key) const try {
   absl::StatusOr<size_t> index = Route(key);
   if (!index.ok()) return index.status();
   const Shard* shard = ShardIfMade(*index);
   if (shard == nullptr) return OffsetRange{};
-  std::lock_guard<std::mutex> lock(shard->mu);
+  memlog::internal::MutexLock lock(&shard->mu);
   return shard->index.Range(key);
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the range's status");
 }
 
 absl::StatusOr<Stream> Log::StreamFrom(std::string_view key, Offset start,
-                                       std::stop_token stop) const {
+                                       std::stop_token stop) const try {
   absl::StatusOr<size_t> index = Route(key);
   if (!index.ok()) return index.status();
+  if (start < options_.shard.start_offset || start > kMaxOffset) {
+    return empty_shard_->StreamFrom(start).status();
+  }
   Shard* shard = GetOrMakeShard(*index);
+  if (shard == nullptr) return OutOfMemoryError("a new shard");
   return Stream(shard, shard->log.get(), std::string(key), start,
                 std::move(stop));
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a stream");
 }
 
-absl::StatusOr<size_t> Log::ShardFor(std::string_view key) const {
+absl::StatusOr<size_t> Log::ShardFor(std::string_view key) const try {
   return Route(key);
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the routing's status");
 }
 
-OffsetRange Log::ShardRange(size_t shard) const {
-  if (shard >= num_shards_) return {};
+absl::StatusOr<OffsetRange> Log::ShardRange(size_t shard) const try {
+  if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
   return LogOrEmpty(shard).Range();
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the range's status");
 }
 
-absl::StatusOr<RecordView> Log::ReadShard(size_t shard, Offset offset) const {
+absl::StatusOr<RecordView> Log::ReadShard(size_t shard,
+                                          Offset offset) const try {
   if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
   absl::StatusOr<memlog::RecordView> stored =
       LogOrEmpty(shard).ReadView(offset);
   if (!stored.ok()) return stored.status();
   return RecordAccess::Decode(*std::move(stored));
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the read's status");
 }
 
 absl::StatusOr<ShardStream> Log::ShardStreamFrom(size_t shard, Offset start,
-                                                 std::stop_token stop) const {
+                                                 std::stop_token stop) const
+    try {
   if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
-  return ShardStream(
-      GetOrMakeShard(shard)->log->StreamFrom(start, std::move(stop)), shard);
+  if (start < options_.shard.start_offset || start > kMaxOffset) {
+    return empty_shard_->StreamFrom(start).status();
+  }
+  Shard* made = GetOrMakeShard(shard);
+  if (made == nullptr) return OutOfMemoryError("a new shard");
+  absl::StatusOr<memlog::Stream> stream =
+      made->log->StreamFrom(start, std::move(stop));
+  if (!stream.ok()) return stream.status();
+  return ShardStream(*std::move(stream), shard);
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a stream");
 }
 
 void Log::Close() {

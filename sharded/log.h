@@ -82,7 +82,7 @@ inline constexpr size_t kMaxNumShards = size_t{1} << 20;
 // How a sharded log is sized. An aggregate, meant for designated initialisers:
 //
 //   auto log = memlog::sharded::Log::Create(
-//       {.num_shards = 16, .segment_size = 100});
+//       {.num_shards = 16, .shard = {.segment_size = 100}});
 //
 // `Log::Create` validates every field and rejects a bad one with
 // kInvalidArgument (`memlog::IsInvalidOptions`) and a message that names the
@@ -92,16 +92,11 @@ struct Options {
   // 1048576); a single shard would be a plain memlog::Log.
   size_t num_shards = kDefaultNumShards;
 
-  // Forwarded to every shard's memlog::Options, with the same meaning and
-  // valid ranges (see memlog/options.h): each shard's first offset, its
-  // records per segment, and the clock of its timestamps.
-  Offset start_offset = 0;
-  int64_t segment_size = kDefaultSegmentSize;
-  std::function<absl::Time()> clock = nullptr;
-
-  // The largest record payload accepted, in bytes, not counting the key
-  // (which may add up to kMaxKeyBytes). Valid: [1, kMaxRecordBytesLimit].
-  int64_t max_record_bytes = kDefaultMaxRecordBytes;
+  // The options of every shard, each a memlog::Log, with the meaning and
+  // valid ranges of memlog/options.h: each shard's first offset, records per
+  // segment, largest record and clock. `shard.max_record_bytes` counts the
+  // record's data only, not its key (which may add up to kMaxKeyBytes).
+  memlog::Options shard = {};
 
   // Routes keys to shards; null means a HashSharder. Must be thread-safe (see
   // sharded/sharder.h); Create() calls its Validate() with `num_shards`.
@@ -135,18 +130,24 @@ class Log {
   // - the sharder's error if it cannot route `key` (a KeySharder: kNotFound,
   //   IsKeyNotFound), or kInternal (IsBadSharder) if it returned a shard
   //   index >= num_shards();
+  // - kInternal (IsCallbackFailed) if the sharder or the clock threw;
   // - kFailedPrecondition (IsClosed) after Close();
-  // - kResourceExhausted (IsOffsetOverflow) once the shard wrote kMaxOffset,
-  //   or if memory for the record cannot be allocated.
+  // - kResourceExhausted (IsOffsetOverflow) once the shard wrote kMaxOffset;
+  // - kResourceExhausted (IsOutOfMemory) if memory for the record, its shard
+  //   or its index entry cannot be allocated. Nothing is written; as for
+  //   memlog::Log::Write(), the shard may still have purged its history, and
+  //   the key index follows it.
   absl::StatusOr<Offset> Write(std::string_view key, std::string_view data);
 
   // Returns a copy of the record of `key` at `offset`. Fails with:
   // - IsInvalidKey, or the sharder's errors, as for Write();
   // - kOutOfRange (IsFutureOffset) if the key's shard has not written
   //   `offset` yet;
-  // - kOutOfRange (IsOutOfRange) if the shard purged `offset`, or it lies
-  //   before the start offset;
-  // - kNotFound (IsKeyNotFound) if `offset` holds a record of another key.
+  // - kNotFound (IsPurgedOffset) if the shard purged `offset`;
+  // - kInvalidArgument (IsImpossibleOffset) if it lies before the start offset
+  //   or past kMaxOffset;
+  // - kNotFound (IsKeyNotFound) if `offset` holds a record of another key;
+  // - kResourceExhausted (IsOutOfMemory) if the copy cannot be allocated.
   absl::StatusOr<Record> Read(std::string_view key, Offset offset) const;
 
   // As Read(), without copying the key or the payload: the view points into
@@ -161,12 +162,17 @@ class Log {
   //   latest record, or when `batch` is empty);
   // - IsFutureOffset if the key's records ran out first: the count says how
   //   many were read, 0 when the key has no record at or after `start` yet;
-  // - IsOutOfRange with count 0 if the shard purged `start` or it lies before
-  //   the start offset: records of the key may have been lost, and
-  //   Range(key).earliest is where the key's retained records begin (and, in
-  //   the rare case that a concurrent purge overtakes the batch, with the
-  //   count read so far);
-  // - IsInvalidKey or the sharder's errors, with count 0, as for Write().
+  // - IsPurgedOffset with count 0 if the shard purged `start`: records of
+  //   the key may have been lost, and Range(key).earliest is where the key's
+  //   retained records begin (and, in the rare case that a concurrent purge
+  //   overtakes the batch, with the count read so far);
+  // - IsImpossibleOffset with count 0 if `start` lies before the start offset
+  //   or past kMaxOffset, and with the count read if the key's records
+  //   reached kMaxOffset, after which no record can ever follow;
+  // - IsInvalidKey or the sharder's errors, with count 0, as for Write();
+  // - IsOutOfMemory with the count read so far (ReadBatch only: copies).
+  // Entries at `count` and beyond are left as they were by ReadBatch(), and
+  // emptied by ReadBatchView().
   // Finding the records costs a lookup in the shard's key index, never a scan
   // over other keys' records.
   ReadResult ReadBatch(std::string_view key, Offset start,
@@ -179,12 +185,20 @@ class Log {
   // Returns the offsets of the key's earliest and latest retained records,
   // or {kInvalidOffset, kInvalidOffset} if it has none. Fails with
   // IsInvalidKey or the sharder's errors, as Write() does.
+  //
+  // NOTE: once every record of a key is purged its range is empty, and the
+  // log keeps nothing of the key. A consumer that remembers the last offset
+  // it read resumes with ReadBatch() or StreamFrom() at that offset + 1:
+  // they report the purge (IsPurgedOffset, or a lag), and the key's next
+  // record, if any is written, has a larger offset.
   absl::StatusOr<OffsetRange> Range(std::string_view key) const;
 
   // Returns a stream of the records of `key` at offsets >= `start` (which may
   // be purged, or not written yet). Its blocking calls end with kCancelled
-  // once `stop` is triggered. Fails with IsInvalidKey or the sharder's
-  // errors, as Write() does.
+  // (IsWaitCancelled) once `stop` is triggered. Fails with IsInvalidKey or
+  // the sharder's errors, as Write() does, with IsImpossibleOffset if `start`
+  // lies before the start offset or past kMaxOffset, and with IsOutOfMemory
+  // if the key's shard cannot be made.
   // REQUIRES: this log outlives the stream.
   absl::StatusOr<Stream> StreamFrom(std::string_view key, Offset start,
                                     std::stop_token stop = {}) const;
@@ -199,17 +213,19 @@ class Log {
 
   // Returns the earliest and latest offsets of shard `shard` (records of any
   // key), as memlog::Log::Range() does; {kInvalidOffset, kInvalidOffset} for
-  // an unused shard and for `shard` >= num_shards().
-  OffsetRange ShardRange(size_t shard) const;
+  // an unused shard. Fails with kInvalidArgument (IsInvalidShard) if
+  // `shard` >= num_shards().
+  absl::StatusOr<OffsetRange> ShardRange(size_t shard) const;
 
   // Returns the record at `offset` of shard `shard`, whatever its key. Fails
-  // as memlog::Log::ReadView() does, and with kOutOfRange (IsOutOfRange) if
-  // `shard` >= num_shards().
+  // as memlog::Log::ReadView() does, and with kInvalidArgument
+  // (IsInvalidShard) if `shard` >= num_shards().
   absl::StatusOr<RecordView> ReadShard(size_t shard, Offset offset) const;
 
   // Returns a stream of every record of shard `shard` from `start` on (see
-  // ShardStream). Fails with kOutOfRange (IsOutOfRange) if
-  // `shard` >= num_shards().
+  // ShardStream). Fails with kInvalidArgument (IsInvalidShard) if
+  // `shard` >= num_shards(), as memlog::Log::StreamFrom() does for a bad
+  // `start`, and with IsOutOfMemory if the shard cannot be made.
   // REQUIRES: this log outlives the stream.
   absl::StatusOr<ShardStream> ShardStreamFrom(size_t shard, Offset start,
                                               std::stop_token stop = {}) const;
@@ -248,6 +264,10 @@ class Log {
   template <typename Entry, typename MakeEntry>
   ReadResult ReadBatchInto(std::string_view key, Offset start,
                            absl::Span<Entry> batch, MakeEntry make_entry) const;
+  template <typename Entry, typename MakeEntry>
+  void ReadBatchOfKey(std::string_view key, Offset start,
+                      absl::Span<Entry> batch, MakeEntry make_entry,
+                      ReadResult& result) const;
 
   const Options options_;
   const size_t num_shards_;

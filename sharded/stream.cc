@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "memlog/internal/errors.h"
 #include "memlog/status.h"
 #include "sharded/internal/codec.h"
 #include "sharded/internal/key_index.h"
@@ -27,49 +28,54 @@ constexpr size_t kChunk = 64;
 
 }  // namespace
 
-absl::Status Stream::SkipPurged(Offset earliest) {
+absl::Status Stream::SkipPurged(const KeyIndex& index, Offset earliest) {
   const Offset from = position_;
   // `from` < earliest, so this is the key's first retained record.
-  const KeyIndex::Cursor first = shard_->index.Seek(key_, from);
-  position_ = earliest;
+  const KeyIndex::Cursor first = index.Seek(key_, from);
+  // The report is made before the stream moves on, so that a failure to
+  // make it (out of memory) leaves the lag to be reported by the next call.
+  absl::Status lagged;
   if (first.chain != kInvalidOffset && first.chain == known_chain_) {
     // The chain's records numbered known_seq_ up to first.seq lay at offsets
     // from `from` to `earliest` - 1: exactly the ones missed.
     const int64_t missed = first.seq - known_seq_;
-    if (missed == 0) return absl::OkStatus();
-    return MakeLaggedError(
-        missed,
-        absl::StrCat("stream of key ", QuoteKey(key_), " fell behind: ", missed,
-                     " of its records at offsets from ", from,
-                     " were purged; continuing from offset ", earliest));
+    if (missed > 0) {
+      lagged = MakeLaggedError(
+          missed, /*exact=*/true,
+          absl::StrCat("stream of key ", QuoteKey(key_), " fell behind: ",
+                       missed, " of its records at offsets from ", from,
+                       " were purged; continuing from offset ", earliest));
+    }
+  } else {
+    // The key's count from before is lost. A chain that began at `from` or
+    // later had its first first.seq records purged, all of them unread.
+    const int64_t at_least =
+        first.chain != kInvalidOffset && first.chain >= from ? first.seq : 0;
+    lagged = MakeLaggedError(
+        at_least, /*exact=*/false,
+        absl::StrCat("stream of key ", QuoteKey(key_),
+                     " fell behind: its shard purged offsets ", from, " to ",
+                     earliest - 1, " before the stream read them; at least ",
+                     at_least,
+                     " of them held the key's records (the shard no longer "
+                     "knows how many); continuing from offset ",
+                     earliest));
   }
-  // The key's count from before is lost. A chain that began at `from` or
-  // later had its first first.seq records purged, all of them unread.
-  const int64_t at_least =
-      first.chain != kInvalidOffset && first.chain >= from ? first.seq : 0;
-  return MakeLaggedError(
-      at_least,
-      absl::StrCat("stream of key ", QuoteKey(key_),
-                   " fell behind: its shard "
-                   "purged offsets ",
-                   from, " to ", earliest - 1,
-                   " before the stream read them; at least ", at_least,
-                   " of them held the key's records (the shard no longer "
-                   "knows how many); continuing from offset ",
-                   earliest));
+  position_ = earliest;
+  return lagged;
 }
 
 absl::Status Stream::WaitError(const absl::Status& waited) const {
   const std::string prefix =
       absl::StrCat("stream of key ", QuoteKey(key_), " at offset ", position_);
   const std::optional<ErrorKind> kind = GetErrorKind(waited);
-  if (kind == ErrorKind::kCancelled) {
-    return MakeError(ErrorKind::kCancelled,
+  if (kind == ErrorKind::kWaitCancelled) {
+    return MakeError(ErrorKind::kWaitCancelled,
                      absl::StrCat(prefix, " was cancelled"));
   }
-  if (kind == ErrorKind::kDeadlineExceeded) {
+  if (kind == ErrorKind::kWaitTimedOut) {
     return MakeError(
-        ErrorKind::kDeadlineExceeded,
+        ErrorKind::kWaitTimedOut,
         absl::StrCat(prefix,
                      ": no record of the key was written before the deadline"));
   }
@@ -95,21 +101,21 @@ absl::StatusOr<RecordView> Stream::NextUntil(absl::Time deadline) {
 }
 
 ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
-                             absl::Time deadline) {
+                             absl::Time deadline) try {
   if (batch.empty()) return {};
   const Offset start_offset = log_->options().start_offset;
   size_t total = 0;
   Offset offsets[kChunk];
   for (;;) {
     if (stop_.stop_requested()) {
-      if (total > 0) return {total, absl::OkStatus()};
-      return {0, WaitError(MakeError(ErrorKind::kCancelled, ""))};
+      if (total > 0) return {static_cast<int64_t>(total), absl::OkStatus()};
+      return {0, WaitError(MakeError(ErrorKind::kWaitCancelled, ""))};
     }
     const size_t wanted = std::min(kChunk, batch.size() - total);
     size_t found = 0;
     KeyIndex::Cursor cursor;
     {
-      std::lock_guard<std::mutex> lock(shard_->mu);
+      memlog::internal::MutexLock lock(&shard_->mu);
       if (position_ < start_offset) {
         return {0, log_->ReadView(position_).status()};
       }
@@ -120,8 +126,8 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
           range.latest == kInvalidOffset ? start_offset : range.latest + 1;
       if (range.earliest != kInvalidOffset && position_ < range.earliest) {
         // Return what was read first; the next call reports the purge.
-        if (total > 0) return {total, absl::OkStatus()};
-        absl::Status lagged = SkipPurged(range.earliest);
+        if (total > 0) return {static_cast<int64_t>(total), absl::OkStatus()};
+        absl::Status lagged = SkipPurged(shard_->index, range.earliest);
         if (!lagged.ok()) {
           cursor = shard_->index.Seek(key_, position_);
           known_chain_ = cursor.chain;
@@ -146,15 +152,15 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
       if (!stored.ok()) break;  // purged since the lookup: rescan
       absl::StatusOr<RecordView> view =
           RecordAccess::Decode(*std::move(stored));
-      if (!view.ok()) return {total, view.status()};
+      if (!view.ok()) return {static_cast<int64_t>(total), view.status()};
       batch[total++] = *std::move(view);
       position_ = offsets[read] + 1;
       known_seq_ = cursor.seq + static_cast<int64_t>(read) + 1;
     }
-    if (total == batch.size()) return {total, absl::OkStatus()};
+    if (total == batch.size()) return {static_cast<int64_t>(total), absl::OkStatus()};
     if (read < found) continue;
     if (found == wanted) continue;  // a full chunk: there may be more already
-    if (total > 0) return {total, absl::OkStatus()};
+    if (total > 0) return {static_cast<int64_t>(total), absl::OkStatus()};
     // Sleep until the shard writes `position_`. A write of another key wakes
     // this stream too; the rescan is one index lookup, then it sleeps again.
     if (absl::Status waited = log_->WaitFor(position_, deadline, stop_);
@@ -162,6 +168,8 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
       return {0, WaitError(waited)};
     }
   }
+} catch (const std::bad_alloc&) {
+  return {0, memlog::internal::OutOfMemoryError("the stream's status")};
 }
 
 absl::StatusOr<RecordView> ShardStream::NextUntil(absl::Time deadline) {
@@ -179,15 +187,20 @@ ReadResult ShardStream::NextBatch(absl::Span<RecordView> batch,
   std::vector<memlog::RecordView> large;
   absl::Span<memlog::RecordView> stored = absl::MakeSpan(small, kChunk);
   if (batch.size() > kChunk) {
-    large.resize(batch.size());
+    try {
+      large.resize(batch.size());
+    } catch (const std::bad_alloc&) {
+      return {0, memlog::internal::OutOfMemoryError("a stream's batch")};
+    }
     stored = absl::MakeSpan(large);
   }
   ReadResult result = stream_.NextBatch(stored.first(batch.size()), deadline);
-  for (size_t i = 0; i < result.count; ++i) {
+  for (int64_t i = 0; i < result.count; ++i) {
+    const auto entry = static_cast<size_t>(i);
     absl::StatusOr<RecordView> view =
-        RecordAccess::Decode(std::move(stored[i]));
+        RecordAccess::Decode(std::move(stored[entry]));
     if (!view.ok()) return {i, view.status()};
-    batch[i] = *std::move(view);
+    batch[entry] = *std::move(view);
   }
   return result;
 }

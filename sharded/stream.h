@@ -43,6 +43,7 @@ namespace memlog::sharded {
 
 class Log;
 namespace internal {
+class KeyIndex;
 struct Shard;
 }  // namespace internal
 
@@ -58,7 +59,7 @@ class Stream {
 
   // Returns the key's first record at or after `position()` and moves past
   // it, waiting until one is written. Ends, without returning a record, with:
-  // - kCancelled (IsCancelled) once the stream's stop token is triggered;
+  // - kCancelled (IsWaitCancelled) once the stream's stop token is triggered;
   // - kFailedPrecondition (IsClosed) when the log is closed and every record
   //   of the key written before the close has been returned;
   // - kDataLoss (IsLagged) when the shard purged offsets from `position()` on
@@ -69,14 +70,15 @@ class Stream {
   //   missed when the shard still knows it: when the key kept a retained
   //   record all along since this stream last looked. Otherwise (the key fell
   //   silent for a whole segment of its shard's writes) it is a lower bound,
-  //   possibly 0, and the message says "at least". A purge that took none of
-  //   the key's records, as far as the exact count shows, is not reported;
-  // - kOutOfRange (IsOutOfRange) if `position()` lies before the log's start
-  //   offset; such a stream can never return a record.
+  //   possibly 0; `IsLaggedCountExact(status)` tells which. A purge that took
+  //   none of the key's records, as far as the exact count shows, is not
+  //   reported;
+  // - kInvalidArgument (IsImpossibleOffset) once the stream has passed the
+  //   record at kMaxOffset: no record can follow it.
   absl::StatusOr<RecordView> Next();
 
   // As Next(), but gives up at `deadline` with kDeadlineExceeded
-  // (IsDeadlineExceeded), leaving the stream usable.
+  // (IsWaitTimedOut), leaving the stream usable.
   absl::StatusOr<RecordView> NextUntil(absl::Time deadline);
   absl::StatusOr<RecordView> NextFor(absl::Duration timeout) {
     return NextUntil(absl::Now() + timeout);
@@ -107,8 +109,8 @@ class Stream {
   // Moves a stream whose position the shard purged to the shard's earliest
   // offset and returns the kLagged status to report, or OK if the index
   // proves that none of the key's records was missed.
-  // REQUIRES: shard_->mu held.
-  absl::Status SkipPurged(Offset earliest);
+  // REQUIRES: shard_->mu held (`index` is the shard's).
+  absl::Status SkipPurged(const internal::KeyIndex& index, Offset earliest);
   // Restates a failed wait of the shard's log (cancelled, deadline, closed)
   // as this stream's.
   absl::Status WaitError(const absl::Status& waited) const;

@@ -8,9 +8,9 @@
 // Covered for memlog::Log: options (start offset, segment size, record
 // size limit) at and beyond every bound, including INT64_MIN/INT64_MAX; the
 // offset overflow at kMaxOffset; records of exactly the limit and one byte
-// over; empty records; reads, batch reads, waits and streams at -1,
-// INT64_MIN, INT64_MAX, before the start and after the end; streams started
-// far in the future, then cancelled or closed.
+// over; empty records; reads (Log and Reader), batch reads, waits and
+// streams at -1, INT64_MIN, INT64_MAX, before the start and after the end;
+// streams started far in the future, then cancelled or closed.
 //
 // Covered for memlog::sharded::Log: shard counts 0, 1, 2 and absurdly large;
 // the per-shard options; a null sharder (the default), one that returns an
@@ -38,6 +38,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "memlog/log.h"
+#include "memlog/reader.h"
 #include "sharded/log.h"
 
 namespace memlog {
@@ -218,7 +219,7 @@ TEST_P(BadCallTest, FailsWithItsKindAndLeavesTheLogUsable) {
   std::vector<Record> batch(3);
   ReadResult read = log_->ReadBatch(kLatest - 1, absl::MakeSpan(batch));
   EXPECT_TRUE(read.ok()) << read.status;
-  EXPECT_EQ(read.count, 3u);
+  EXPECT_EQ(read.count, 3);
   EXPECT_EQ(batch[2].data, "after");
 }
 
@@ -242,18 +243,40 @@ absl::Status EmptyBatchViewStatus(const Log& log, Offset start) {
   if (result.count != 0) return absl::InternalError("batch read records");
   return result.status;
 }
-// One step of a stream that cannot return a record: never waits.
+// A read through a fresh Reader, which pins nothing yet.
+absl::Status ReaderStatus(const Log& log, Offset offset) {
+  Reader reader(log);
+  return reader.Read(offset).status();
+}
+// A read through a Reader that holds both retained segments pinned (bases
+// 104 and 108), so that the read is first compared with each pinned
+// segment's range: the path where INT64_MIN - base once overflowed.
+absl::Status PinnedReaderStatus(const Log& log, Offset offset) {
+  Reader reader(log);
+  if (!reader.Read(kEarliest).ok() || !reader.Read(kLatest).ok()) {
+    return absl::InternalError("reads of retained records failed");
+  }
+  absl::Status status = reader.Read(offset).status();
+  // The failed read leaves the Reader usable.
+  absl::StatusOr<BorrowedRecord> again = reader.Read(kLatest);
+  if (!again.ok() || again->data() != absl::StrCat("r", kLatest)) {
+    return absl::InternalError("the Reader broke after a failed read");
+  }
+  return status;
+}
+// One step of a stream that cannot return a record: never waits. A start
+// that no stream can have fails StreamFrom() itself.
 absl::Status StreamStatus(const Log& log, Offset start) {
-  Stream stream = log.StreamFrom(start);
-  return stream.NextUntil(absl::InfinitePast()).status();
+  absl::StatusOr<Stream> stream = log.StreamFrom(start);
+  if (!stream.ok()) return stream.status();
+  return stream->NextUntil(absl::InfinitePast()).status();
 }
 
-// Read and batch-read cases for one offset: all four calls must fail the
+// Read and batch-read cases for one offset: all six calls must fail the
 // same way.
 std::vector<BadCallCase> ReadCases(const std::string& name, Offset offset,
-                                   Predicate predicate,
+                                   Predicate predicate, absl::StatusCode code,
                                    std::vector<std::string> parts) {
-  const absl::StatusCode code = absl::StatusCode::kOutOfRange;
   return {
       {"Read" + name, [=](Log& l) { return ReadStatus(l, offset); }, predicate,
        code, parts},
@@ -264,8 +287,17 @@ std::vector<BadCallCase> ReadCases(const std::string& name, Offset offset,
       {"ReadBatchView" + name,
        [=](Log& l) { return EmptyBatchViewStatus(l, offset); }, predicate, code,
        parts},
+      {"ReaderRead" + name, [=](Log& l) { return ReaderStatus(l, offset); },
+       predicate, code, parts},
+      {"PinnedReaderRead" + name,
+       [=](Log& l) { return PinnedReaderStatus(l, offset); }, predicate, code,
+       parts},
   };
 }
+
+// What messages about impossible offsets name: the valid offsets.
+const std::string kValidOffsets =
+    absl::StrCat("[", kStart, ", ", kMaxOffset, "]");
 
 std::vector<BadCallCase> AllBadCalls() {
   std::vector<BadCallCase> cases = {
@@ -286,53 +318,87 @@ std::vector<BadCallCase> AllBadCalls() {
        {"1048576 bytes", "max_record_bytes"}},
       {"StreamFromMinusOne",
        [](Log& l) { return StreamStatus(l, -1); },
-       IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {"-1", "start offset 100"}},
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"-1", kValidOffsets}},
       {"StreamFromInt64Min",
        [](Log& l) { return StreamStatus(l, kInt64Min); },
-       IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {"start offset 100"}},
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {absl::StrCat(kInt64Min), kValidOffsets}},
       {"StreamBeforeTheStart",
        [](Log& l) { return StreamStatus(l, kStart - 1); },
-       IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {"99", "start offset 100"}},
-      {"StreamFromInt64MaxDoesNotWaitPastItsDeadline",
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"99", kValidOffsets}},
+      {"StreamFromInt64Max",
        [](Log& l) { return StreamStatus(l, kInt64Max); },
-       IsDeadlineExceeded,
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {absl::StrCat(kInt64Max), kValidOffsets}},
+      {"StreamFromKMaxOffsetDoesNotWaitPastItsDeadline",
+       [](Log& l) { return StreamStatus(l, kMaxOffset); },
+       IsWaitTimedOut,
        absl::StatusCode::kDeadlineExceeded,
        {}},
-      {"WaitForInt64MaxDoesNotWaitPastItsDeadline",
-       [](Log& l) { return l.WaitFor(kInt64Max, absl::InfinitePast()); },
-       IsDeadlineExceeded,
+      // Offsets that will never be written: WaitFor() fails at once, with
+      // no deadline to end it otherwise.
+      {"WaitForMinusOne",
+       [](Log& l) { return l.WaitFor(-1); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"-1", kValidOffsets}},
+      {"WaitForInt64Min",
+       [](Log& l) { return l.WaitFor(kInt64Min); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {kValidOffsets}},
+      {"WaitForBeforeTheStart",
+       [](Log& l) { return l.WaitFor(kStart - 1); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"99", kValidOffsets}},
+      {"WaitForInt64Max",
+       [](Log& l) { return l.WaitFor(kInt64Max); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {absl::StrCat(kInt64Max), kValidOffsets}},
+      {"WaitForKMaxOffsetDoesNotWaitPastItsDeadline",
+       [](Log& l) { return l.WaitFor(kMaxOffset, absl::InfinitePast()); },
+       IsWaitTimedOut,
        absl::StatusCode::kDeadlineExceeded,
        {}},
       {"WaitForCancelledBeforeItStarts",
        [](Log& l) {
          std::stop_source stop;
          stop.request_stop();
-         return l.WaitFor(kInt64Max, absl::InfiniteFuture(), stop.get_token());
+         return l.WaitFor(kMaxOffset, absl::InfiniteFuture(), stop.get_token());
        },
-       IsCancelled,
+       IsWaitCancelled,
        absl::StatusCode::kCancelled,
        {}},
   };
+  constexpr absl::StatusCode kImpossible = absl::StatusCode::kInvalidArgument;
+  constexpr absl::StatusCode kPurged = absl::StatusCode::kNotFound;
+  constexpr absl::StatusCode kFuture = absl::StatusCode::kOutOfRange;
   for (auto& more : {
-           ReadCases("MinusOne", -1, IsOutOfRange, {"-1", "start offset 100"}),
-           ReadCases("Int64Min", kInt64Min, IsOutOfRange,
-                     {absl::StrCat(kInt64Min), "start offset 100"}),
-           ReadCases("BeforeTheStart", kStart - 1, IsOutOfRange,
-                     {"99", "start offset 100"}),
-           ReadCases("Zero", 0, IsOutOfRange, {"start offset 100"}),
-           ReadCases("Purged", kEarliest - 1, IsOutOfRange,
+           ReadCases("MinusOne", -1, IsImpossibleOffset, kImpossible,
+                     {"-1", kValidOffsets}),
+           ReadCases("Int64Min", kInt64Min, IsImpossibleOffset, kImpossible,
+                     {absl::StrCat(kInt64Min), kValidOffsets}),
+           ReadCases("BeforeTheStart", kStart - 1, IsImpossibleOffset,
+                     kImpossible, {"99", kValidOffsets}),
+           ReadCases("Zero", 0, IsImpossibleOffset, kImpossible,
+                     {kValidOffsets}),
+           ReadCases("Purged", kEarliest - 1, IsPurgedOffset, kPurged,
                      {"103", "purged", "earliest available is 104"}),
-           ReadCases("OneAfterTheLatest", kLatest + 1, IsFutureOffset,
+           ReadCases("FirstPurged", kStart, IsPurgedOffset, kPurged,
+                     {"100", "purged", "earliest available is 104"}),
+           ReadCases("OneAfterTheLatest", kLatest + 1, IsFutureOffset, kFuture,
                      {"110", "not written yet", "latest is 109"}),
-           ReadCases("Int64Max", kInt64Max, IsFutureOffset,
-                     {absl::StrCat(kInt64Max), "latest is 109"}),
-           ReadCases("KMaxOffset", kMaxOffset, IsFutureOffset,
+           ReadCases("Int64Max", kInt64Max, IsImpossibleOffset, kImpossible,
+                     {absl::StrCat(kInt64Max), kValidOffsets}),
+           ReadCases("KMaxOffset", kMaxOffset, IsFutureOffset, kFuture,
                      {"latest is 109"}),
        }) {
     cases.insert(cases.end(), more.begin(), more.end());
@@ -344,6 +410,24 @@ INSTANTIATE_TEST_SUITE_P(Memlog, BadCallTest, testing::ValuesIn(AllBadCalls()),
                          [](const testing::TestParamInfo<BadCallCase>& test) {
                            return test.param.name;
                          });
+
+// The regression test for a signed overflow that UBSan caught: a Reader
+// holding the segment of a log that starts at 10 computed INT64_MIN - 10.
+TEST(BadInputTest, ReaderReadOfInt64MinAfterAReadIsAnImpossibleOffset) {
+  auto log = Log::Create(StartOffset(10)).value();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->Write("x").ok());
+  Reader reader(*log);
+  ASSERT_EQ(reader.Read(10).value().data(), "x");
+  for (Offset offset :
+       {kInt64Min, kInt64Min + 1, Offset{-1}, Offset{9}, kInt64Max}) {
+    SCOPED_TRACE(offset);
+    const absl::Status status = reader.Read(offset).status();
+    EXPECT_TRUE(IsImpossibleOffset(status)) << status;
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(reader.Read(12).value().offset(), 12);
+  EXPECT_TRUE(IsFutureOffset(reader.Read(13).status()));
+}
 
 // ---------------------------------------------------------------------------
 // Limits that are not errors, and errors that are not argument errors.
@@ -366,7 +450,7 @@ TEST(BadInputTest, EmptyBatchReadsNothingAndSucceedsAnywhere) {
   ASSERT_TRUE(log->Write("x").ok());
   for (Offset start : {kInt64Min, Offset{-1}, Offset{0}, kInt64Max}) {
     ReadResult result = log->ReadBatch(start, {});
-    EXPECT_EQ(result.count, 0u) << start;
+    EXPECT_EQ(result.count, 0) << start;
     EXPECT_TRUE(result.ok()) << start << ": " << result.status;
   }
 }
@@ -384,23 +468,31 @@ TEST(BadInputTest, StartAtMaxOffsetWritesOnceThenOverflows) {
   }
   EXPECT_EQ(log->Range(), (OffsetRange{kMaxOffset, kMaxOffset}));
   EXPECT_EQ(log->Read(kMaxOffset)->data, "last");
-  EXPECT_TRUE(IsFutureOffset(log->Read(kInt64Max).status()));
+  EXPECT_TRUE(IsImpossibleOffset(log->Read(kInt64Max).status()));
 
   std::vector<Record> batch(3);
   ReadResult read = log->ReadBatch(kMaxOffset, absl::MakeSpan(batch));
-  EXPECT_EQ(read.count, 1u);
-  EXPECT_TRUE(IsFutureOffset(read.status)) << read.status;
+  EXPECT_EQ(read.count, 1);
+  // No record can follow kMaxOffset: the batch ends at an offset no record
+  // can ever have, not at one that may be written later.
+  EXPECT_TRUE(IsImpossibleOffset(read.status)) << read.status;
   EXPECT_EQ(batch[0].data, "last");
 
-  // A stream reads the last record, then has nothing more to wait for but
-  // the close.
-  Stream stream = log->StreamFrom(kMaxOffset);
+  // A stream reads the last record, then learns at once that no record can
+  // follow it (it used to block forever, or until the close).
+  Stream stream = log->StreamFrom(kMaxOffset).value();
   EXPECT_EQ(stream.Next()->data(), "last");
   EXPECT_EQ(stream.position(), kInt64Max);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(
-      stream.NextUntil(absl::InfinitePast()).status()));
+  EXPECT_TRUE(IsImpossibleOffset(stream.Next().status()));
+  EXPECT_TRUE(
+      IsImpossibleOffset(stream.NextUntil(absl::InfinitePast()).status()));
+  std::vector<RecordView> views(2);
+  ReadResult none = stream.NextBatch(absl::MakeSpan(views));
+  EXPECT_EQ(none.count, 0);
+  EXPECT_TRUE(IsImpossibleOffset(none.status)) << none.status;
+  EXPECT_EQ(stream.position(), kInt64Max);
   log->Close();
-  EXPECT_TRUE(IsClosed(stream.Next().status()));
+  EXPECT_TRUE(IsImpossibleOffset(stream.Next().status()));
 }
 
 TEST(BadInputTest, OverflowAfterPurgesNearMaxOffset) {
@@ -410,13 +502,14 @@ TEST(BadInputTest, OverflowAfterPurgesNearMaxOffset) {
   }
   EXPECT_TRUE(IsOffsetOverflow(log->Write("x").status()));
   EXPECT_EQ(log->Range(), (OffsetRange{kMaxOffset - 2, kMaxOffset}));
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read(kMaxOffset - 3).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(log->Read(kMaxOffset - 3).status()));
   EXPECT_EQ(log->Read(kMaxOffset)->data, absl::StrCat(kMaxOffset));
   // A stream left behind near the end learns exactly what it missed.
-  Stream stream = log->StreamFrom(kMaxOffset - 4);
+  Stream stream = log->StreamFrom(kMaxOffset - 4).value();
   absl::StatusOr<RecordView> lagged = stream.Next();
   EXPECT_TRUE(IsLagged(lagged.status())) << lagged.status();
   EXPECT_EQ(LaggedCount(lagged.status()), 2);
+  EXPECT_TRUE(IsLaggedCountExact(lagged.status()));
   EXPECT_EQ(stream.Next()->offset(), kMaxOffset - 2);
 }
 
@@ -438,13 +531,13 @@ TEST(BadInputTest, StreamsFarInTheFutureEndWhenClosed) {
   auto log = Log::Create().value();
   ASSERT_TRUE(log->Write("x").ok());
   constexpr int kStreams = 3;
-  const Offset starts[kStreams] = {kInt64Max, kMaxOffset, 1 << 30};
+  const Offset starts[kStreams] = {kMaxOffset, kMaxOffset - 1, 1 << 30};
   std::latch started(kStreams);
   std::vector<absl::Status> ended(kStreams);
   std::vector<std::thread> threads;
   for (int i = 0; i < kStreams; ++i) {
     threads.emplace_back([&, i] {
-      Stream stream = log->StreamFrom(starts[i]);
+      Stream stream = log->StreamFrom(starts[i]).value();
       started.count_down();
       ended[static_cast<size_t>(i)] = stream.Next().status();
     });
@@ -464,14 +557,14 @@ TEST(BadInputTest, StreamsFarInTheFutureEndWhenCancelled) {
   std::latch started(1);
   absl::Status ended;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(kInt64Max, stop.get_token());
+    Stream stream = log->StreamFrom(kMaxOffset, stop.get_token()).value();
     started.count_down();
     ended = stream.Next().status();
   });
   started.wait();
   stop.request_stop();
   reader.join();
-  EXPECT_TRUE(memlog::IsCancelled(ended)) << ended;
+  EXPECT_TRUE(memlog::IsWaitCancelled(ended)) << ended;
   // The log is unaffected.
   EXPECT_EQ(log->Write("x").value(), 0);
   EXPECT_EQ(log->Read(0)->data, "x");
@@ -505,8 +598,8 @@ class ScriptedSharder final : public sh::Sharder {
 sh::Options ShardedOptions(size_t num_shards) {
   sh::Options options;
   options.num_shards = num_shards;
-  options.segment_size = kSegment;
-  options.max_record_bytes = kLimit;
+  options.shard.segment_size = kSegment;
+  options.shard.max_record_bytes = kLimit;
   return options;
 }
 
@@ -559,20 +652,21 @@ INSTANTIATE_TEST_SUITE_P(
             IsInvalidOptions,
             {absl::StrCat(std::numeric_limits<size_t>::max()), kShardRange}},
         BadShardedOptionsCase{"ZeroSegmentSize",
-                              [](sh::Options& o) { o.segment_size = 0; },
+                              [](sh::Options& o) { o.shard.segment_size = 0; },
                               IsInvalidOptions,
                               {"Options::segment_size is 0"}},
         BadShardedOptionsCase{"NegativeStartOffset",
-                              [](sh::Options& o) { o.start_offset = -1; },
+                              [](sh::Options& o) { o.shard.start_offset = -1; },
                               IsInvalidOptions,
                               {"Options::start_offset is -1"}},
-        BadShardedOptionsCase{"ZeroMaxRecordBytes",
-                              [](sh::Options& o) { o.max_record_bytes = 0; },
-                              IsInvalidOptions,
-                              {"Options::max_record_bytes is 0"}},
+        BadShardedOptionsCase{
+            "ZeroMaxRecordBytes",
+            [](sh::Options& o) { o.shard.max_record_bytes = 0; },
+            IsInvalidOptions,
+            {"Options::max_record_bytes is 0"}},
         BadShardedOptionsCase{
             "MaxRecordBytesInt64Max",
-            [](sh::Options& o) { o.max_record_bytes = kInt64Max; },
+            [](sh::Options& o) { o.shard.max_record_bytes = kInt64Max; },
             IsInvalidOptions,
             {"Options::max_record_bytes"}},
         BadShardedOptionsCase{"SharderRefusesTheLog",
@@ -640,7 +734,7 @@ class BadShardedCallTest : public testing::TestWithParam<BadShardedCallCase> {};
 TEST_P(BadShardedCallTest, FailsWithItsKindAndLeavesTheLogUsable) {
   const BadShardedCallCase& c = GetParam();
   sh::Options options = ShardedOptions(3);
-  options.start_offset = kStart;
+  options.shard.start_offset = kStart;
   // A working sharder to fill the log, then the scripted one for the call.
   auto scripted =
       std::make_shared<ScriptedSharder>(c.sharder_index, c.sharder_error);
@@ -667,14 +761,14 @@ TEST_P(BadShardedCallTest, FailsWithItsKindAndLeavesTheLogUsable) {
   }
 
   // The filled log is unchanged and usable.
-  EXPECT_EQ(log->ShardRange(1), (OffsetRange{kEarliest, kLatest}));
+  EXPECT_EQ(log->ShardRange(1).value(), (OffsetRange{kEarliest, kLatest}));
   EXPECT_EQ(log->Range("k1").value(), (OffsetRange{kEarliest, kLatest - 1}));
   EXPECT_EQ(log->Read("k2", kLatest)->data, absl::StrCat("r", kLatest));
   EXPECT_EQ(log->Write("k1", "after").value(), kLatest + 1);
   std::vector<sh::Record> batch(4);
   ReadResult read = log->ReadBatch("k1", kEarliest, absl::MakeSpan(batch));
   EXPECT_TRUE(read.ok()) << read.status;
-  ASSERT_EQ(read.count, 4u);
+  ASSERT_EQ(read.count, 4);
   EXPECT_EQ(batch[0].metadata.offset, kEarliest);
   EXPECT_EQ(batch[3].data, "after");
 }
@@ -741,21 +835,31 @@ std::vector<BadShardedCallCase> AllBadShardedCalls() {
        {"109", "k1"}},
       {"ReadMinusOne",
        [](sh::Log& l) { return l.Read("k1", -1).status(); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
        {"-1"}},
       {"ReadInt64Min",
        [](sh::Log& l) { return l.Read("k1", kInt64Min).status(); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
        {}},
+      {"ReadBeforeTheStart",
+       [](sh::Log& l) { return l.Read("k1", kStart - 1).status(); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"99"}},
       {"ReadPurged",
        [](sh::Log& l) { return l.Read("k1", kEarliest - 2).status(); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
+       IsPurgedOffset,
+       absl::StatusCode::kNotFound,
        {"purged"}},
       {"ReadInt64Max",
        [](sh::Log& l) { return l.Read("k1", kInt64Max).status(); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {}},
+      {"ReadKMaxOffset",
+       [](sh::Log& l) { return l.Read("k1", kMaxOffset).status(); },
        IsFutureOffset,
        absl::StatusCode::kOutOfRange,
        {}},
@@ -764,57 +868,99 @@ std::vector<BadShardedCallCase> AllBadShardedCalls() {
        IsFutureOffset,
        absl::StatusCode::kOutOfRange,
        {}},
+      {"ReadUnusedShardBeforeTheStart",
+       [](sh::Log& l) { return l.ReadShard(0, kStart - 1).status(); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {}},
       {"BatchMinusOne",
        [](sh::Log& l) { return ShardedBatchStatus(l, "k1", -1); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
        {}},
       {"BatchInt64Min",
        [](sh::Log& l) { return ShardedBatchStatus(l, "k1", kInt64Min); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
        {}},
+      {"BatchPurged",
+       [](sh::Log& l) { return ShardedBatchStatus(l, "k1", kEarliest - 1); },
+       IsPurgedOffset,
+       absl::StatusCode::kNotFound,
+       {"purged"}},
       {"BatchInt64Max",
        [](sh::Log& l) { return ShardedBatchStatus(l, "k1", kInt64Max); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {}},
+      {"BatchKMaxOffset",
+       [](sh::Log& l) { return ShardedBatchStatus(l, "k1", kMaxOffset); },
        IsFutureOffset,
        absl::StatusCode::kOutOfRange,
        {}},
       {"ReadShardPastTheLast",
        [](sh::Log& l) { return l.ReadShard(3, kLatest).status(); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {"shard 3"}},
+       IsInvalidShard,
+       absl::StatusCode::kInvalidArgument,
+       {"shard 3", "0..2"}},
       {"ReadShardSizeMax",
        [](sh::Log& l) {
          return l.ReadShard(std::numeric_limits<size_t>::max(), 0).status();
        },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {}},
+       IsInvalidShard,
+       absl::StatusCode::kInvalidArgument,
+       {absl::StrCat(std::numeric_limits<size_t>::max())}},
       {"ShardStreamPastTheLast",
        [](sh::Log& l) { return l.ShardStreamFrom(3, 0).status(); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
+       IsInvalidShard,
+       absl::StatusCode::kInvalidArgument,
        {"shard 3"}},
-      {"ShardRangePastTheLastIsEmpty",
+      {"ShardRangePastTheLast",
+       [](sh::Log& l) { return l.ShardRange(3).status(); },
+       IsInvalidShard,
+       absl::StatusCode::kInvalidArgument,
+       {"shard 3", "0..2"}},
+      {"ShardRangeSizeMax",
        [](sh::Log& l) {
-         return l.ShardRange(std::numeric_limits<size_t>::max()) ==
-                        OffsetRange{}
-                    ? MakeError(ErrorKind::kOutOfRange, "empty, as documented")
-                    : absl::OkStatus();
+         return l.ShardRange(std::numeric_limits<size_t>::max()).status();
        },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {}},
+       IsInvalidShard,
+       absl::StatusCode::kInvalidArgument,
+       {absl::StrCat(std::numeric_limits<size_t>::max())}},
       {"StreamBeforeTheStart",
        [](sh::Log& l) { return ShardedStreamStatus(l, "k1", kStart - 1); },
-       memlog::IsOutOfRange,
-       absl::StatusCode::kOutOfRange,
-       {}},
-      {"StreamFromInt64MaxDoesNotWaitPastItsDeadline",
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"99"}},
+      {"StreamFromMinusOne",
+       [](sh::Log& l) { return ShardedStreamStatus(l, "k1", -1); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"-1"}},
+      {"StreamFromInt64Max",
        [](sh::Log& l) { return ShardedStreamStatus(l, "k1", kInt64Max); },
-       memlog::IsDeadlineExceeded,
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {}},
+      {"StreamFromKMaxOffsetDoesNotWaitPastItsDeadline",
+       [](sh::Log& l) { return ShardedStreamStatus(l, "k1", kMaxOffset); },
+       IsWaitTimedOut,
        absl::StatusCode::kDeadlineExceeded,
+       {}},
+      {"ShardStreamBeforeTheStart",
+       [](sh::Log& l) { return l.ShardStreamFrom(1, kStart - 1).status(); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"99"}},
+      {"ShardStreamOfAnUnusedShardBeforeTheStart",
+       [](sh::Log& l) { return l.ShardStreamFrom(0, kStart - 1).status(); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
+       {"99"}},
+      {"ShardStreamFromInt64Max",
+       [](sh::Log& l) { return l.ShardStreamFrom(1, kInt64Max).status(); },
+       IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument,
        {}},
       // Misbehaving sharders, on a second log routed by them.
       {"SharderIndexPastTheLast",
@@ -875,12 +1021,35 @@ TEST(BadInputTest, ShardedKeyOfExactlyMaxKeyBytesIsAccepted) {
   EXPECT_EQ(record->data, std::string(kLimit, 'x'));
 }
 
+// As for memlog::Stream: once a shard's record at kMaxOffset was returned,
+// no record can follow, and the streams say so at once instead of waiting.
+TEST(BadInputTest, ShardedStreamsPastTheLastOffsetAreImpossible) {
+  sh::Options options = ShardedOptions(2);
+  options.shard.start_offset = kMaxOffset;
+  options.sharder = std::make_shared<ScriptedSharder>(1);
+  auto log = sh::Log::Create(options).value();
+  ASSERT_EQ(log->Write("k", "last").value(), kMaxOffset);
+  EXPECT_TRUE(IsOffsetOverflow(log->Write("k", "more").status()));
+
+  sh::Stream stream = log->StreamFrom("k", kMaxOffset).value();
+  EXPECT_EQ(stream.Next().value().data(), "last");
+  EXPECT_TRUE(IsImpossibleOffset(stream.Next().status()));
+  sh::ShardStream shard_stream = log->ShardStreamFrom(1, kMaxOffset).value();
+  EXPECT_EQ(shard_stream.Next().value().data(), "last");
+  EXPECT_TRUE(IsImpossibleOffset(shard_stream.Next().status()));
+
+  std::vector<sh::Record> batch(2);
+  ReadResult read = log->ReadBatch("k", kMaxOffset, absl::MakeSpan(batch));
+  EXPECT_EQ(read.count, 1);
+  EXPECT_TRUE(IsImpossibleOffset(read.status)) << read.status;
+}
+
 TEST(BadInputTest, ShardedStreamsFarInTheFutureEndWhenClosed) {
   auto log = sh::Log::Create(ShardedOptions(4)).value();
   std::latch started(2);
   absl::Status key_end, shard_end;
   std::thread key_reader([&] {
-    sh::Stream stream = log->StreamFrom("k", kInt64Max).value();
+    sh::Stream stream = log->StreamFrom("k", kMaxOffset).value();
     started.count_down();
     key_end = stream.Next().status();
   });

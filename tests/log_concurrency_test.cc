@@ -124,7 +124,7 @@ void CheckRecord(Offset offset, const RecordView& view, Errors& errors,
 // Checks that a failed read of a written offset failed because it was purged.
 void CheckPurged(const Log& log, Offset offset, const absl::Status& status,
                  Errors& errors) {
-  if (!memlog::IsOutOfRange(status)) {
+  if (!memlog::IsPurgedOffset(status)) {
     errors.Add("read of written offset " + std::to_string(offset) +
                " failed with " + status.ToString());
     return;
@@ -239,12 +239,12 @@ TEST_P(LogConcurrencyTest, ConcurrentWritersAndReadersKeepTheInvariant) {
       if (range.latest != kInvalidOffset) {
         ReadResult result =
             log->ReadBatchView(range.earliest, absl::MakeSpan(batch));
-        for (size_t i = 0; i < result.count; ++i) {
-          CheckRecord(range.earliest + static_cast<Offset>(i), batch[i], errors,
+        for (int64_t i = 0; i < result.count; ++i) {
+          CheckRecord(range.earliest + i, batch[static_cast<size_t>(i)], errors,
                       batch_seen);
         }
         if (!result.ok() && !IsFutureOffset(result.status) &&
-            !memlog::IsOutOfRange(result.status)) {
+            !memlog::IsPurgedOffset(result.status)) {
           errors.Add("batch read failed: " + result.status.ToString());
         }
       }
@@ -263,7 +263,7 @@ TEST_P(LogConcurrencyTest, ConcurrentWritersAndReadersKeepTheInvariant) {
   StreamTally single;
   StreamTally batched;
   auto follow = [&](StreamTally& tally, size_t batch_size) {
-    Stream stream = log->StreamFrom(kStart);
+    Stream stream = log->StreamFrom(kStart).value();
     go.wait();
     std::vector<RecordView> batch(batch_size);
     Offset expected = kStart;
@@ -283,8 +283,9 @@ TEST_P(LogConcurrencyTest, ConcurrentWritersAndReadersKeepTheInvariant) {
         tally.ending = result.status;
         return;
       }
-      for (size_t i = 0; i < result.count; ++i) {
-        CheckRecord(expected, batch[i], errors, tally.seen);
+      for (int64_t i = 0; i < result.count; ++i) {
+        CheckRecord(expected, batch[static_cast<size_t>(i)], errors,
+                    tally.seen);
         ++expected;
       }
     }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -254,12 +255,12 @@ TEST(LogTest, EmptyLogReadsOfTheStartOffsetAreFutureOffsets) {
   EXPECT_TRUE(IsFutureOffset(log->ReadView(111).status()));
 }
 
-TEST(LogTest, EmptyLogReadsBeforeTheStartOffsetAreOutOfRange) {
+TEST(LogTest, EmptyLogReadsBeforeTheStartOffsetAreImpossibleOffsets) {
   std::unique_ptr<Log> log = CreateLog({.start_offset = 111});
   for (Offset offset : {Offset{110}, Offset{0}, Offset{-1}, Offset{-999}}) {
     SCOPED_TRACE(offset);
-    EXPECT_TRUE(memlog::IsOutOfRange(log->Read(offset).status()));
-    EXPECT_TRUE(memlog::IsOutOfRange(log->ReadView(offset).status()));
+    EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(offset).status()));
+    EXPECT_TRUE(memlog::IsImpossibleOffset(log->ReadView(offset).status()));
   }
 }
 
@@ -267,7 +268,7 @@ TEST(LogTest, EmptyLogReadBatchReturnsNothingWithFutureOffset) {
   std::unique_ptr<Log> log = CreateLog();
   std::vector<Record> batch(3);
   ReadResult result = log->ReadBatch(0, absl::MakeSpan(batch));
-  EXPECT_EQ(result.count, 0u);
+  EXPECT_EQ(result.count, 0);
   EXPECT_TRUE(IsFutureOffset(result.status)) << result.status;
   EXPECT_FALSE(result.ok());
 }
@@ -325,7 +326,7 @@ TEST(LogTest, ReadViewPointsIntoTheLogInsteadOfCopying) {
 
   std::vector<RecordView> batch(3);
   ReadResult result = log->ReadBatchView(0, absl::MakeSpan(batch));
-  ASSERT_EQ(result.count, 3u);
+  ASSERT_EQ(result.count, 3);
   EXPECT_EQ(batch[1].data().data(), first->data().data());
 }
 
@@ -363,7 +364,7 @@ TEST(LogTest, ReadOfAFutureOffsetNamesItAndTheLatest) {
   WriteRecords(*log, 4);  // 500..503
   absl::StatusOr<Record> record = log->Read(504);
   EXPECT_TRUE(IsFutureOffset(record.status())) << record.status();
-  EXPECT_FALSE(memlog::IsOutOfRange(record.status()));
+  EXPECT_FALSE(memlog::IsPurgedOffset(record.status()));
 
   absl::StatusOr<Record> far = log->Read(777);
   EXPECT_TRUE(IsFutureOffset(far.status())) << far.status();
@@ -376,23 +377,39 @@ TEST(LogTest, ReadBeforeTheStartOffsetNamesItAndTheStart) {
   std::unique_ptr<Log> log = CreateLog({.start_offset = 1000});
   WriteRecords(*log, 3);
   absl::StatusOr<Record> record = log->Read(999);
-  EXPECT_TRUE(memlog::IsOutOfRange(record.status())) << record.status();
+  EXPECT_TRUE(memlog::IsImpossibleOffset(record.status())) << record.status();
+  EXPECT_FALSE(memlog::IsPurgedOffset(record.status()));
   EXPECT_FALSE(IsFutureOffset(record.status()));
-  EXPECT_EQ(record.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(record.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(Message(record.status()), HasSubstr("999"));
   EXPECT_THAT(Message(record.status()), HasSubstr("1000"));
 }
 
-TEST(LogTest, ReadOfANegativeOffsetIsOutOfRange) {
+TEST(LogTest, ReadOfANegativeOffsetIsAnImpossibleOffset) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 3);
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read(-1).status()));
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read(kInvalidOffset).status()));
-  EXPECT_TRUE(memlog::IsOutOfRange(log->ReadView(-42).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(-1).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(kInvalidOffset).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->ReadView(-42).status()));
   std::vector<Record> batch(2);
   ReadResult result = log->ReadBatch(-1, absl::MakeSpan(batch));
-  EXPECT_EQ(result.count, 0u);
-  EXPECT_TRUE(memlog::IsOutOfRange(result.status)) << result.status;
+  EXPECT_EQ(result.count, 0);
+  EXPECT_TRUE(memlog::IsImpossibleOffset(result.status)) << result.status;
+  EXPECT_EQ(result.status.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LogTest, ReadPastMaxOffsetIsAnImpossibleOffset) {
+  std::unique_ptr<Log> log = CreateLog();
+  WriteRecords(*log, 3);
+  const Offset past = std::numeric_limits<Offset>::max();  // kMaxOffset + 1
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(past).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->ReadView(past).status()));
+  std::vector<Record> batch(2);
+  ReadResult result = log->ReadBatch(past, absl::MakeSpan(batch));
+  EXPECT_EQ(result.count, 0);
+  EXPECT_TRUE(memlog::IsImpossibleOffset(result.status)) << result.status;
+  // kMaxOffset itself is merely not written yet.
+  EXPECT_TRUE(IsFutureOffset(log->Read(kMaxOffset).status()));
 }
 
 TEST(LogTest, ReadOfAPurgedOffsetNamesItAndTheEarliest) {
@@ -401,8 +418,9 @@ TEST(LogTest, ReadOfAPurgedOffsetNamesItAndTheEarliest) {
   WriteRecords(*log, 11);  // 500..510; the write of 510 purged 500..504
   ASSERT_EQ(log->Range(), (OffsetRange{505, 510}));
   absl::StatusOr<Record> record = log->Read(502);
-  EXPECT_TRUE(memlog::IsOutOfRange(record.status())) << record.status();
+  EXPECT_TRUE(memlog::IsPurgedOffset(record.status())) << record.status();
   EXPECT_FALSE(IsFutureOffset(record.status()));
+  EXPECT_EQ(record.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(Message(record.status()), HasSubstr("502"));
   EXPECT_THAT(Message(record.status()), HasSubstr("505"));
 }
@@ -477,7 +495,7 @@ TEST(LogTest, CreatedIsTheInjectedClocksTimeAtTheWrite) {
   EXPECT_EQ(log->ReadView(2)->created(),
             t0 + absl::Nanoseconds(7) + absl::Hours(25));
   std::vector<Record> batch(3);
-  ASSERT_EQ(log->ReadBatch(0, absl::MakeSpan(batch)).count, 3u);
+  ASSERT_EQ(log->ReadBatch(0, absl::MakeSpan(batch)).count, 3);
   EXPECT_EQ(batch[1].metadata.created, t0 + absl::Nanoseconds(7));
   EXPECT_EQ(absl::FormatTime("%Y-%m-%d %H:%M:%E9S", batch[0].metadata.created,
                              absl::UTCTimeZone()),
@@ -512,14 +530,14 @@ TEST(LogTest, ReadBatchOfFifteenRecordsReadsTenThenFiveAndFutureOffset) {
   std::vector<Record> batch(10);
   ReadResult first = log->ReadBatch(0, absl::MakeSpan(batch));
   EXPECT_TRUE(first.ok()) << first.status;
-  ASSERT_EQ(first.count, 10u);
+  ASSERT_EQ(first.count, 10);
   for (size_t i = 0; i < 10; ++i) {
     EXPECT_EQ(batch[i].metadata.offset, static_cast<Offset>(i));
     EXPECT_EQ(batch[i].data, Payload(static_cast<Offset>(i)));
   }
   ReadResult second = log->ReadBatch(10, absl::MakeSpan(batch));
   EXPECT_TRUE(IsFutureOffset(second.status)) << second.status;
-  ASSERT_EQ(second.count, 5u);
+  ASSERT_EQ(second.count, 5);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(batch[i].metadata.offset, static_cast<Offset>(10 + i));
     EXPECT_EQ(batch[i].data, Payload(static_cast<Offset>(10 + i)));
@@ -532,7 +550,7 @@ TEST(LogTest, ReadBatchEndingExactlyAtTheLatestIsFullAndOk) {
   std::vector<Record> batch(4);
   ReadResult result = log->ReadBatch(6, absl::MakeSpan(batch));
   EXPECT_TRUE(result.ok()) << result.status;
-  EXPECT_EQ(result.count, 4u);
+  EXPECT_EQ(result.count, 4);
   EXPECT_EQ(batch[3].metadata.offset, 9);
 }
 
@@ -542,7 +560,7 @@ TEST(LogTest, ReadBatchStartingInTheFutureReadsNothing) {
   std::vector<Record> batch(4);
   for (Offset start : {Offset{10}, Offset{11}, Offset{1000}}) {
     ReadResult result = log->ReadBatch(start, absl::MakeSpan(batch));
-    EXPECT_EQ(result.count, 0u);
+    EXPECT_EQ(result.count, 0);
     EXPECT_TRUE(IsFutureOffset(result.status)) << result.status;
   }
 }
@@ -553,8 +571,8 @@ TEST(LogTest, ReadBatchStartingAtAPurgedOffsetReadsNothing) {
   ASSERT_EQ(log->Range(), (OffsetRange{2, 4}));
   std::vector<Record> batch(4);
   ReadResult result = log->ReadBatch(1, absl::MakeSpan(batch));
-  EXPECT_EQ(result.count, 0u);
-  EXPECT_TRUE(memlog::IsOutOfRange(result.status)) << result.status;
+  EXPECT_EQ(result.count, 0);
+  EXPECT_TRUE(memlog::IsPurgedOffset(result.status)) << result.status;
 }
 
 TEST(LogTest, ReadBatchLeavesEntriesPastTheCountUnchanged) {
@@ -563,15 +581,33 @@ TEST(LogTest, ReadBatchLeavesEntriesPastTheCountUnchanged) {
   const Record sentinel{{12345, absl::UnixEpoch()}, "untouched"};
   std::vector<Record> batch(6, sentinel);
   ReadResult result = log->ReadBatch(1, absl::MakeSpan(batch));
-  ASSERT_EQ(result.count, 2u);
+  ASSERT_EQ(result.count, 2);
   EXPECT_TRUE(IsFutureOffset(result.status));
   for (size_t i = 2; i < batch.size(); ++i) EXPECT_EQ(batch[i], sentinel);
+}
 
+TEST(LogTest, ReadBatchViewEmptiesEntriesPastTheCount) {
+  std::unique_ptr<Log> log = CreateLog();
+  WriteRecords(*log, 6);
   std::vector<RecordView> views(6);
-  ReadResult view_result = log->ReadBatchView(1, absl::MakeSpan(views));
-  ASSERT_EQ(view_result.count, 2u);
+  ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 6);
+  // Reused: the entries the second read does not fill are emptied, so they
+  // pin nothing.
+  ReadResult view_result = log->ReadBatchView(4, absl::MakeSpan(views));
+  ASSERT_EQ(view_result.count, 2);
+  EXPECT_TRUE(IsFutureOffset(view_result.status));
+  EXPECT_EQ(views[0].offset(), 4);
+  EXPECT_EQ(views[1].offset(), 5);
   for (size_t i = 2; i < views.size(); ++i) {
     EXPECT_EQ(views[i].offset(), kInvalidOffset);
+    EXPECT_EQ(views[i].data(), "");
+  }
+  // Also when the read fails outright.
+  ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 6);
+  ReadResult none = log->ReadBatchView(6, absl::MakeSpan(views));
+  EXPECT_EQ(none.count, 0);
+  for (const RecordView& view : views) {
+    EXPECT_EQ(view.offset(), kInvalidOffset);
   }
 }
 
@@ -580,10 +616,10 @@ TEST(LogTest, ReadBatchIntoAnEmptyBatchIsOk) {
   WriteRecords(*log, 3);
   for (Offset start : {Offset{0}, Offset{2}, Offset{3}}) {
     ReadResult result = log->ReadBatch(start, {});
-    EXPECT_EQ(result.count, 0u);
+    EXPECT_EQ(result.count, 0);
     EXPECT_TRUE(result.ok()) << result.status;
     ReadResult views = log->ReadBatchView(start, {});
-    EXPECT_EQ(views.count, 0u);
+    EXPECT_EQ(views.count, 0);
     EXPECT_TRUE(views.ok()) << views.status;
   }
 }
@@ -598,7 +634,7 @@ TEST(LogTest, TwentyWritesFillBothSegmentsAndTheTwentyFirstPurgesTheFirst) {
   EXPECT_TRUE(log->Read(0).ok());
   WriteRecords(*log, 1);
   EXPECT_EQ(log->Range(), (OffsetRange{10, 20}));
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read(9).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(log->Read(9).status()));
   EXPECT_TRUE(log->Read(10).ok());
 }
 
@@ -640,11 +676,12 @@ class LogSegmentTest : public testing::TestWithParam<Geometry> {
 // and that latest + 1 is a future offset.
 void ExpectExactlyRetained(const Log& log, Offset start, Offset earliest,
                            Offset latest) {
-  EXPECT_TRUE(memlog::IsOutOfRange(log.Read(start - 1).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log.Read(start - 1).status()));
   for (Offset offset = start; offset < earliest; ++offset) {
-    ASSERT_TRUE(memlog::IsOutOfRange(log.Read(offset).status()))
+    ASSERT_TRUE(memlog::IsPurgedOffset(log.Read(offset).status()))
         << "offset " << offset << ": " << log.Read(offset).status();
-    ASSERT_TRUE(memlog::IsOutOfRange(log.ReadView(offset).status())) << offset;
+    ASSERT_TRUE(memlog::IsPurgedOffset(log.ReadView(offset).status()))
+        << offset;
   }
   for (Offset offset = earliest; offset <= latest; ++offset) {
     absl::StatusOr<Record> record = log.Read(offset);
@@ -677,7 +714,11 @@ TEST_P(LogSegmentTest, RangeAndReadsAreExactBeforeAndAfterEveryPurge) {
     EXPECT_LE(retained, 2 * segment_size());
 
     // The edges, after every write.
-    EXPECT_TRUE(memlog::IsOutOfRange(log->Read(earliest - 1).status()));
+    if (earliest == start()) {
+      EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(earliest - 1).status()));
+    } else {
+      EXPECT_TRUE(memlog::IsPurgedOffset(log->Read(earliest - 1).status()));
+    }
     EXPECT_EQ(DataAt(*log, earliest), Payload(earliest));
     EXPECT_EQ(DataAt(*log, latest), Payload(latest));
     EXPECT_TRUE(IsFutureOffset(log->Read(latest + 1).status()));
@@ -699,19 +740,22 @@ TEST_P(LogSegmentTest, PurgeHappensOnTheWriteThatFindsTheActiveSegmentFull) {
   WriteRecords(*log, 1);
   EXPECT_EQ(log->Range(), (OffsetRange{start() + segment_size(),
                                        start() + 2 * segment_size()}));
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read(start()).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(log->Read(start()).status()));
   EXPECT_TRUE(
-      memlog::IsOutOfRange(log->Read(start() + segment_size() - 1).status()));
+      memlog::IsPurgedOffset(log->Read(start() + segment_size() - 1).status()));
   EXPECT_TRUE(log->Read(start() + segment_size()).ok());
 }
 
 // The result ReadBatch must give for a log holding [earliest, latest].
-ReadResult ExpectedBatch(Offset earliest, Offset latest, Offset start,
-                         size_t size) {
+ReadResult ExpectedBatch(Offset log_start, Offset earliest, Offset latest,
+                         Offset start, int64_t size) {
   if (size == 0) return {0, absl::OkStatus()};
-  if (start < earliest) return {0, MakeError(ErrorKind::kOutOfRange, "")};
+  if (start < log_start) {
+    return {0, MakeError(ErrorKind::kImpossibleOffset, "")};
+  }
+  if (start < earliest) return {0, MakeError(ErrorKind::kPurgedOffset, "")};
   if (start > latest) return {0, MakeError(ErrorKind::kFutureOffset, "")};
-  const size_t available = static_cast<size_t>(latest - start + 1);
+  const int64_t available = latest - start + 1;
   if (size <= available) return {size, absl::OkStatus()};
   return {available, MakeError(ErrorKind::kFutureOffset, "")};
 }
@@ -755,7 +799,8 @@ TEST_P(LogSegmentTest, ReadBatchAcrossSegmentsAndAtTheEndFollowsGoSemantics) {
                    << "ReadBatch(" << from << ", " << size << ") of ["
                    << range.earliest << ", " << range.latest << "]");
       const ReadResult want =
-          ExpectedBatch(range.earliest, range.latest, from, size);
+          ExpectedBatch(start(), range.earliest, range.latest, from,
+                        static_cast<int64_t>(size));
       std::vector<Record> batch(size);
       const ReadResult got = log->ReadBatch(from, absl::MakeSpan(batch));
       ASSERT_EQ(got.count, want.count) << got.status;
@@ -767,8 +812,8 @@ TEST_P(LogSegmentTest, ReadBatchAcrossSegmentsAndAtTheEndFollowsGoSemantics) {
       ASSERT_EQ(got_views.count, want.count) << got_views.status;
       ASSERT_EQ(GetErrorKind(got_views.status), GetErrorKind(want.status))
           << got_views.status;
-      for (size_t i = 0; i < want.count; ++i) {
-        const Offset offset = from + static_cast<Offset>(i);
+      for (int64_t i = 0; i < want.count; ++i) {
+        const Offset offset = from + i;
         ASSERT_EQ(batch[i].metadata.offset, offset);
         ASSERT_EQ(batch[i].data, Payload(offset));
         ASSERT_EQ(views[i].offset(), offset);
@@ -803,7 +848,7 @@ TEST(LogTest, ViewStaysIntactAfterItsRecordIsPurged) {
   // Many more rotations: the purged segment must neither be freed nor
   // reused while the view holds it.
   WriteRecords(*log, 100);
-  ASSERT_TRUE(memlog::IsOutOfRange(log->Read(0).status()));
+  ASSERT_TRUE(memlog::IsPurgedOffset(log->Read(0).status()));
   EXPECT_EQ(view->offset(), 0);
   EXPECT_EQ(view->data(), Payload(0));
   EXPECT_EQ(view->data().data(), bytes);
@@ -813,9 +858,9 @@ TEST(LogTest, BatchViewsStayIntactAfterTheirRecordsArePurged) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 3});
   WriteRecords(*log, 5);
   std::vector<RecordView> views(5);
-  ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 5u);
+  ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 5);
   WriteRecords(*log, 30);
-  ASSERT_TRUE(memlog::IsOutOfRange(log->Read(4).status()));
+  ASSERT_TRUE(memlog::IsPurgedOffset(log->Read(4).status()));
   for (Offset offset = 0; offset < 5; ++offset) {
     EXPECT_EQ(views[offset].offset(), offset);
     EXPECT_EQ(views[offset].data(), Payload(offset));
@@ -830,25 +875,26 @@ TEST(LogTest, AReusedViewBatchLetsGoOfTheViewsItHeld) {
   std::unique_ptr<Log> first = CreateLog({.segment_size = 2});
   WriteRecords(*first, 4);  // segments {0, 1} and {2, 3}
   std::vector<RecordView> views(4);
-  ASSERT_EQ(first->ReadBatchView(0, absl::MakeSpan(views)).count, 4u);
+  ASSERT_EQ(first->ReadBatchView(0, absl::MakeSpan(views)).count, 4);
   first.reset();
   EXPECT_EQ(views[1].data(), Payload(1));
 
   std::unique_ptr<Log> second = CreateLog({.segment_size = 2});
   WriteRecords(*second, 3);
   ReadResult read = second->ReadBatchView(1, absl::MakeSpan(views));
-  EXPECT_EQ(read.count, 2u);
+  EXPECT_EQ(read.count, 2);
   EXPECT_EQ(views[0].data(), Payload(1));
   EXPECT_EQ(views[1].data(), Payload(2));
-  // Entries past the count are unchanged: still the first log's records.
-  EXPECT_EQ(views[2].offset(), 2);
-  EXPECT_EQ(views[3].data(), Payload(3));
+  // Entries past the count are emptied: the first log's segments are let go
+  // of here (ASan checks they are freed exactly once).
+  EXPECT_EQ(views[2].offset(), kInvalidOffset);
+  EXPECT_EQ(views[3].data(), "");
 
   // Overwritten again, the batch lets go of the second log's old segments:
   // once purged, they are free for the log to reuse, and later rotations
   // allocate no further segment.
   WriteRecords(*second, 9);  // offsets 0..11: history {8, 9}, active {10, 11}
-  ASSERT_EQ(second->ReadBatchView(8, absl::MakeSpan(views)).count, 4u);
+  ASSERT_EQ(second->ReadBatchView(8, absl::MakeSpan(views)).count, 4);
   const int64_t segments = second->memory_usage().segments;
   WriteRecords(*second, 8);
   EXPECT_EQ(second->memory_usage().segments, segments);
@@ -897,12 +943,15 @@ TEST(LogTest, WriteAtMaxOffsetSucceedsAndTheNextOverflowsWithoutWrapping) {
   }
   EXPECT_EQ(log->Range(), (OffsetRange{kMaxOffset, kMaxOffset}));
   EXPECT_EQ(DataAt(*log, kMaxOffset), "last");
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read(kMaxOffset - 1).status()));
+  // Before the start offset, not purged.
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(kMaxOffset - 1).status()));
 
   std::vector<Record> batch(3);
   ReadResult result = log->ReadBatch(kMaxOffset, absl::MakeSpan(batch));
-  EXPECT_EQ(result.count, 1u);
-  EXPECT_TRUE(IsFutureOffset(result.status)) << result.status;
+  EXPECT_EQ(result.count, 1);
+  // The batch ran past kMaxOffset, where no record can ever be: not a future
+  // offset, which a later write could make readable.
+  EXPECT_TRUE(IsImpossibleOffset(result.status)) << result.status;
 }
 
 TEST(LogTest, OverflowAcrossASegmentBoundaryKeepsTheLogIntact) {
@@ -938,7 +987,7 @@ TEST(LogTest, ReadsKeepWorkingAfterClose) {
   EXPECT_EQ(DataAt(*log, 1), Payload(1));
   EXPECT_EQ(ViewDataAt(*log, 2), Payload(2));
   std::vector<Record> batch(3);
-  EXPECT_EQ(log->ReadBatch(0, absl::MakeSpan(batch)).count, 3u);
+  EXPECT_EQ(log->ReadBatch(0, absl::MakeSpan(batch)).count, 3);
   EXPECT_TRUE(IsFutureOffset(log->Read(3).status()));
 }
 

@@ -5,6 +5,7 @@
 #include "memlog/reader.h"
 
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,11 +64,26 @@ TEST(ReaderTest, FailsLikeLogReadOutsideTheRetainedRange) {
   EXPECT_TRUE(memlog::IsFutureOffset(reader.Read(10).status()));
   WriteRecords(*log, 5);  // 10..14 written; 10, 11 purged
   EXPECT_EQ(log->Range(), (OffsetRange{12, 14}));
-  EXPECT_TRUE(memlog::IsOutOfRange(reader.Read(9).status()));
-  EXPECT_TRUE(memlog::IsOutOfRange(reader.Read(-1).status()));
-  EXPECT_TRUE(memlog::IsOutOfRange(reader.Read(11).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(reader.Read(9).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(reader.Read(-1).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(reader.Read(10).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(reader.Read(11).status()));
   EXPECT_TRUE(memlog::IsFutureOffset(reader.Read(15).status()));
   EXPECT_TRUE(reader.Read(12).ok());
+  // The same with segments pinned, which a read first compares against.
+  ASSERT_TRUE(reader.Read(14).ok());
+  for (Offset offset : {std::numeric_limits<Offset>::min(), Offset{-1},
+                        Offset{9}, std::numeric_limits<Offset>::max()}) {
+    SCOPED_TRACE(offset);
+    absl::StatusOr<BorrowedRecord> borrowed = reader.Read(offset);
+    EXPECT_TRUE(memlog::IsImpossibleOffset(borrowed.status()))
+        << borrowed.status();
+    EXPECT_EQ(GetErrorKind(borrowed.status()),
+              GetErrorKind(log->Read(offset).status()));
+  }
+  EXPECT_TRUE(memlog::IsPurgedOffset(reader.Read(11).status()));
+  EXPECT_TRUE(memlog::IsFutureOffset(reader.Read(kMaxOffset).status()));
+  EXPECT_EQ(reader.Read(13).value().data(), Payload(13));
 }
 
 TEST(ReaderTest, APinnedSegmentDoesNotMakeAPurgedOffsetReadable) {
@@ -77,8 +93,8 @@ TEST(ReaderTest, APinnedSegmentDoesNotMakeAPurgedOffsetReadable) {
   ASSERT_TRUE(reader.Read(0).ok());  // pins the segment of 0 and 1
   WriteRecords(*log, 3);             // 0 and 1 purged
   ASSERT_EQ(log->Range().earliest, 2);
-  EXPECT_TRUE(memlog::IsOutOfRange(reader.Read(0).status()));
-  EXPECT_TRUE(memlog::IsOutOfRange(reader.Read(1).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(reader.Read(0).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(reader.Read(1).status()));
   absl::StatusOr<BorrowedRecord> latest = reader.Read(4);
   ASSERT_TRUE(latest.ok()) << latest.status();
   EXPECT_EQ(latest->data(), Payload(4));
@@ -101,7 +117,7 @@ TEST(ReaderTest, ReleaseLetsGoOfAPurgedSegment) {
 
 // Invariant: while a writer appends and purges, every read a Reader makes
 // either returns the bytes written at exactly that offset, or fails with
-// IsOutOfRange for an offset below the log's earliest (as seen after the
+// IsPurgedOffset for an offset below the log's earliest (as seen after the
 // read), or IsFutureOffset for one above its latest. Under TSan this also
 // checks that plain reads of pinned segments are ordered after the writes.
 TEST(ReaderTest, ConcurrentReadersSeeExactRecordsOrClearErrors) {
@@ -122,7 +138,7 @@ TEST(ReaderTest, ConcurrentReadersSeeExactRecordsOrClearErrors) {
         absl::StatusOr<BorrowedRecord> record = reader.Read(offset);
         if (record.ok()) {
           if (record->data() != Payload(offset)) failures.fetch_add(1);
-        } else if (memlog::IsOutOfRange(record.status())) {
+        } else if (memlog::IsPurgedOffset(record.status())) {
           if (offset >= log->Range().earliest) failures.fetch_add(1);
         } else if (!memlog::IsFutureOffset(record.status())) {
           failures.fetch_add(1);

@@ -62,15 +62,15 @@ std::vector<std::string> AllData(const Log& log, std::string_view key) {
   if (start == kInvalidOffset) return data;
   for (;;) {
     ReadResult read = log.ReadBatch(key, start, absl::MakeSpan(batch));
-    for (size_t i = 0; i < read.count; ++i) {
-      EXPECT_EQ(batch[i].key, key);
-      data.push_back(batch[i].data);
+    for (int64_t i = 0; i < read.count; ++i) {
+      EXPECT_EQ(batch[static_cast<size_t>(i)].key, key);
+      data.push_back(batch[static_cast<size_t>(i)].data);
     }
     if (!read.ok()) {
       EXPECT_TRUE(IsFutureOffset(read.status)) << read.status;
       return data;
     }
-    start = batch[read.count - 1].metadata.offset + 1;
+    start = batch[static_cast<size_t>(read.count - 1)].metadata.offset + 1;
   }
 }
 
@@ -79,9 +79,10 @@ std::vector<std::string> AllData(const Log& log, std::string_view key) {
 TEST(ShardedLogOptionsTest, DefaultsAreAThousandShardsAndMemlogDefaults) {
   const Options options;
   EXPECT_EQ(options.num_shards, 1000u);
-  EXPECT_EQ(options.start_offset, 0);
-  EXPECT_EQ(options.segment_size, kDefaultSegmentSize);
-  EXPECT_EQ(options.max_record_bytes, kDefaultMaxRecordBytes);
+  EXPECT_EQ(options.shard.start_offset, 0);
+  EXPECT_EQ(options.shard.segment_size, kDefaultSegmentSize);
+  EXPECT_EQ(options.shard.max_record_bytes, kDefaultMaxRecordBytes);
+  EXPECT_FALSE(options.shard.clock);
   EXPECT_EQ(options.sharder, nullptr);
   std::unique_ptr<Log> log = Log::Create().value();
   EXPECT_EQ(log->num_shards(), 1000u);
@@ -90,25 +91,25 @@ TEST(ShardedLogOptionsTest, DefaultsAreAThousandShardsAndMemlogDefaults) {
 TEST(ShardedLogOptionsTest, RejectsFewerThanTwoShards) {
   for (const size_t shards : {size_t{0}, size_t{1}}) {
     absl::StatusOr<std::unique_ptr<Log>> log =
-        Log::Create({.num_shards = shards});
+        Log::Create({.num_shards = shards, .shard = {}});
     EXPECT_TRUE(IsInvalidOptions(log.status())) << log.status();
     EXPECT_THAT(Message(log.status()),
                 HasSubstr("Options::num_shards is " + std::to_string(shards) +
                           "; valid range is [2, 1048576]"));
   }
-  EXPECT_TRUE(Log::Create({.num_shards = 2}).ok());
+  EXPECT_TRUE(Log::Create({.num_shards = 2, .shard = {}}).ok());
 }
 
 TEST(ShardedLogOptionsTest, RejectsAbsurdlyManyShards) {
   for (const size_t shards :
        {kMaxNumShards + 1, std::numeric_limits<size_t>::max()}) {
     absl::StatusOr<std::unique_ptr<Log>> log =
-        Log::Create({.num_shards = shards});
+        Log::Create({.num_shards = shards, .shard = {}});
     EXPECT_TRUE(IsInvalidOptions(log.status())) << log.status();
     EXPECT_THAT(Message(log.status()),
                 HasSubstr("valid range is [2, 1048576]"));
   }
-  EXPECT_TRUE(Log::Create({.num_shards = kMaxNumShards}).ok());
+  EXPECT_TRUE(Log::Create({.num_shards = kMaxNumShards, .shard = {}}).ok());
 }
 
 TEST(ShardedLogOptionsTest, RejectsBadShardOptionsNamingTheField) {
@@ -117,12 +118,12 @@ TEST(ShardedLogOptionsTest, RejectsBadShardOptionsNamingTheField) {
     std::string field;
   };
   std::vector<Case> cases;
-  cases.push_back({{.start_offset = -1}, "start_offset"});
-  cases.push_back({{.segment_size = 0}, "segment_size"});
-  cases.push_back({{.segment_size = -5}, "segment_size"});
-  cases.push_back({{.max_record_bytes = 0}, "max_record_bytes"});
-  cases.push_back(
-      {{.max_record_bytes = kMaxRecordBytesLimit + 1}, "max_record_bytes"});
+  cases.push_back({{.shard = {.start_offset = -1}}, "start_offset"});
+  cases.push_back({{.shard = {.segment_size = 0}}, "segment_size"});
+  cases.push_back({{.shard = {.segment_size = -5}}, "segment_size"});
+  cases.push_back({{.shard = {.max_record_bytes = 0}}, "max_record_bytes"});
+  cases.push_back({{.shard = {.max_record_bytes = kMaxRecordBytesLimit + 1}},
+                   "max_record_bytes"});
   for (Case& c : cases) {
     absl::StatusOr<std::unique_ptr<Log>> log =
         Log::Create(std::move(c.options));
@@ -136,7 +137,7 @@ TEST(ShardedLogOptionsTest, RejectsBadShardOptionsNamingTheField) {
 TEST(ShardedLogTest, ReadReturnsTheRecordWithItsKeyAndTimestamp) {
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
   std::unique_ptr<Log> log =
-      Log::Create({.clock = [now] { return now; }}).value();
+      Log::Create({.shard = {.clock = [now] { return now; }}}).value();
   const Offset offset = MustWrite(*log, "users", "tom");
   EXPECT_EQ(offset, 0);
 
@@ -161,7 +162,8 @@ TEST(ShardedLogTest, KeysAndDataMayHoldAnyBytes) {
   EXPECT_EQ(log->Read(key, offset).value().data, data);
 
   // A long key whose length takes a multi-byte prefix.
-  std::unique_ptr<Log> hashed = Log::Create({.num_shards = 4}).value();
+  std::unique_ptr<Log> hashed =
+      Log::Create({.num_shards = 4, .shard = {}}).value();
   const std::string long_key(300, '\x01');
   const Offset long_offset = MustWrite(*hashed, long_key, data);
   absl::StatusOr<Record> record = hashed->Read(long_key, long_offset);
@@ -180,7 +182,8 @@ TEST(ShardedLogTest, RejectsAnEmptyKey) {
 }
 
 TEST(ShardedLogTest, AcceptsKeysUpToTheLimit) {
-  std::unique_ptr<Log> log = Log::Create({.num_shards = 4}).value();
+  std::unique_ptr<Log> log =
+      Log::Create({.num_shards = 4, .shard = {}}).value();
   const std::string longest(kMaxKeyBytes, 'k');
   EXPECT_TRUE(log->Write(longest, "data").ok());
   const std::string too_long(kMaxKeyBytes + 1, 'k');
@@ -198,7 +201,7 @@ TEST(ShardedLogTest, RejectsEmptyData) {
 
 TEST(ShardedLogTest, LimitsTheDataNotCountingTheKey) {
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = 4, .max_record_bytes = 10}).value();
+      Log::Create({.num_shards = 4, .shard = {.max_record_bytes = 10}}).value();
   EXPECT_TRUE(log->Write("a long key that is longer than ten bytes",
                          std::string(10, 'x'))
                   .ok());
@@ -209,7 +212,7 @@ TEST(ShardedLogTest, LimitsTheDataNotCountingTheKey) {
 }
 
 TEST(ShardedLogTest, FailedWritesLeaveTheLogUsable) {
-  std::unique_ptr<Log> log = SharedShardLog({.max_record_bytes = 4});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.max_record_bytes = 4}});
   EXPECT_FALSE(log->Write("a", "").ok());
   EXPECT_FALSE(log->Write("a", "12345").ok());
   EXPECT_FALSE(log->Write("", "1").ok());
@@ -228,11 +231,11 @@ TEST(ShardedLogOffsetsTest, KeysSharingAShardShareItsOffsetsWithGaps) {
   EXPECT_EQ(MustWrite(*log, "a", "a2"), 4);
   EXPECT_EQ(log->Range("a").value(), (OffsetRange{0, 4}));
   EXPECT_EQ(log->Range("b").value(), (OffsetRange{1, 2}));
-  EXPECT_EQ(log->ShardRange(0), (OffsetRange{0, 4}));
+  EXPECT_EQ(log->ShardRange(0).value(), (OffsetRange{0, 4}));
 }
 
 TEST(ShardedLogOffsetsTest, ShardsNumberTheirRecordsIndependently) {
-  std::unique_ptr<Log> log = SharedShardLog({.start_offset = 100});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.start_offset = 100}});
   EXPECT_EQ(MustWrite(*log, "a", "a0"), 100);
   EXPECT_EQ(MustWrite(*log, "c", "c0"), 100);  // another shard: same offset
   EXPECT_EQ(MustWrite(*log, "c", "c1"), 101);
@@ -257,18 +260,20 @@ TEST(ShardedLogOffsetsTest, ReadingAnotherKeysOffsetIsKeyNotFound) {
   EXPECT_TRUE(IsKeyNotFound(log->Read("b", 0).status()));
 }
 
-TEST(ShardedLogOffsetsTest, ReadBeyondTheShardIsFutureAndPurgedIsOutOfRange) {
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 2});
+TEST(ShardedLogOffsetsTest, ReadBeyondTheShardIsFutureAndPurgedIsPurged) {
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 2}});
   EXPECT_TRUE(IsFutureOffset(log->Read("a", 0).status()));  // shard unused
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read("a", -1).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read("a", -1).status()));
   for (int i = 0; i < 5; ++i) MustWrite(*log, "a", "a" + std::to_string(i));
   // Segments {0,1} {2,3} {4}: the write of 4 purged {0,1}.
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read("a", 1).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(log->Read("a", 1).status()));
+  EXPECT_EQ(log->Read("a", 1).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(log->Read("a", 2).value().data, "a2");
   EXPECT_TRUE(IsFutureOffset(log->Read("a", 5).status()));
-  EXPECT_TRUE(memlog::IsOutOfRange(
+  EXPECT_TRUE(IsFutureOffset(log->Read("a", kMaxOffset).status()));
+  EXPECT_TRUE(memlog::IsImpossibleOffset(
       log->Read("a", std::numeric_limits<Offset>::min()).status()));
-  EXPECT_TRUE(IsFutureOffset(
+  EXPECT_TRUE(memlog::IsImpossibleOffset(
       log->Read("a", std::numeric_limits<Offset>::max()).status()));
 }
 
@@ -299,7 +304,7 @@ TEST_F(ShardedLogBatchTest, ReadsTheKeysNextRecordsSkippingOtherKeys) {
   std::vector<Record> batch(3);
   ReadResult read = log_->ReadBatch("a", 0, absl::MakeSpan(batch));
   EXPECT_TRUE(read.ok()) << read.status;
-  EXPECT_EQ(read.count, 3u);
+  EXPECT_EQ(read.count, 3);
   EXPECT_THAT(Offsets(batch), ElementsAre(0, 2, 5));
   EXPECT_EQ(batch[0].data, "a0");
   EXPECT_EQ(batch[1].data, "a1");
@@ -319,14 +324,14 @@ TEST_F(ShardedLogBatchTest, ABatchEndingAtTheKeysLatestRecordIsOk) {
   std::vector<Record> batch(5);  // a has exactly 5 records
   ReadResult read = log_->ReadBatch("a", 0, absl::MakeSpan(batch));
   EXPECT_TRUE(read.ok()) << read.status;
-  EXPECT_EQ(read.count, 5u);
+  EXPECT_EQ(read.count, 5);
   EXPECT_THAT(Offsets(batch), ElementsAre(0, 2, 5, 6, 8));
 }
 
 TEST_F(ShardedLogBatchTest, ABatchRunningPastTheKeysRecordsIsPartial) {
   std::vector<Record> batch(4);
   ReadResult read = log_->ReadBatch("b", 4, absl::MakeSpan(batch));
-  EXPECT_EQ(read.count, 3u);
+  EXPECT_EQ(read.count, 3);
   EXPECT_TRUE(IsFutureOffset(read.status)) << read.status;
   EXPECT_THAT(Offsets(absl::MakeSpan(batch).first(3)), ElementsAre(4, 7, 9));
   EXPECT_EQ(batch[3], Record{});  // untouched
@@ -337,27 +342,55 @@ TEST_F(ShardedLogBatchTest, AStartWithNoLaterRecordOfTheKeyIsFuture) {
   // a's latest is at 8; offset 9 (b's) and 10 (unwritten) have none of a.
   for (const Offset start : {9, 10, 1000}) {
     ReadResult read = log_->ReadBatch("a", start, absl::MakeSpan(batch));
-    EXPECT_EQ(read.count, 0u);
+    EXPECT_EQ(read.count, 0);
     EXPECT_TRUE(IsFutureOffset(read.status)) << read.status;
     EXPECT_THAT(Message(read.status),
                 HasSubstr("the key's latest record is at offset 8"));
   }
   ReadResult none = log_->ReadBatch("c", 0, absl::MakeSpan(batch));
-  EXPECT_EQ(none.count, 0u);
+  EXPECT_EQ(none.count, 0);
   EXPECT_TRUE(IsFutureOffset(none.status)) << none.status;
 }
 
-TEST_F(ShardedLogBatchTest, AStartBeforeTheStartOffsetIsOutOfRange) {
+TEST_F(ShardedLogBatchTest, AStartBeforeTheStartOffsetIsAnImpossibleOffset) {
   std::vector<Record> batch(2);
   ReadResult read = log_->ReadBatch("a", -1, absl::MakeSpan(batch));
-  EXPECT_EQ(read.count, 0u);
-  EXPECT_TRUE(memlog::IsOutOfRange(read.status)) << read.status;
+  EXPECT_EQ(read.count, 0);
+  EXPECT_TRUE(memlog::IsImpossibleOffset(read.status)) << read.status;
+  EXPECT_EQ(read.status.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<RecordView> views(2);
+  ReadResult view_read = log_->ReadBatchView("a", -1, absl::MakeSpan(views));
+  EXPECT_EQ(view_read.count, 0);
+  EXPECT_TRUE(memlog::IsImpossibleOffset(view_read.status)) << view_read.status;
+}
+
+TEST_F(ShardedLogBatchTest, ReadBatchViewEmptiesEntriesPastTheCount) {
+  std::vector<RecordView> views(8);
+  const ReadResult all = log_->ReadBatchView("a", 0, absl::MakeSpan(views));
+  ASSERT_GE(all.count, 2);
+  // Reused for a read of fewer records: the rest are emptied, pinning
+  // nothing.
+  const ReadResult one = log_->ReadBatchView(
+      "a", views[static_cast<size_t>(all.count - 1)].offset(),
+      absl::MakeSpan(views));
+  ASSERT_EQ(one.count, 1);
+  for (size_t i = 1; i < views.size(); ++i) {
+    EXPECT_EQ(views[i].offset(), kInvalidOffset) << i;
+    EXPECT_EQ(views[i].key(), "") << i;
+  }
+  // Copies past the count are left as they were.
+  const Record sentinel{{12345, absl::UnixEpoch()}, "k", "untouched"};
+  std::vector<Record> copies(8, sentinel);
+  const ReadResult copied =
+      log_->ReadBatch("a", views[0].offset(), absl::MakeSpan(copies));
+  ASSERT_EQ(copied.count, 1);
+  for (size_t i = 1; i < copies.size(); ++i) EXPECT_EQ(copies[i], sentinel);
 }
 
 TEST_F(ShardedLogBatchTest, AnEmptyBatchIsOk) {
   ReadResult read = log_->ReadBatch("a", 0, {});
   EXPECT_TRUE(read.ok());
-  EXPECT_EQ(read.count, 0u);
+  EXPECT_EQ(read.count, 0);
 }
 
 TEST_F(ShardedLogBatchTest, ViewsMatchCopies) {
@@ -379,10 +412,12 @@ TEST(ShardedLogBatchLargeTest, ReadsBatchesLargerThanOneIndexChunk) {
   }
   std::vector<Record> batch(301);
   ReadResult read = log->ReadBatch("a", 0, absl::MakeSpan(batch));
-  EXPECT_EQ(read.count, 300u);
+  EXPECT_EQ(read.count, 300);
   EXPECT_TRUE(IsFutureOffset(read.status)) << read.status;
   std::vector<std::string> data;
-  for (size_t i = 0; i < read.count; ++i) data.push_back(batch[i].data);
+  for (int64_t i = 0; i < read.count; ++i) {
+    data.push_back(batch[static_cast<size_t>(i)].data);
+  }
   EXPECT_THAT(data, ElementsAreArray(expected));
 }
 
@@ -391,21 +426,21 @@ TEST(ShardedLogBatchLargeTest, ReadsBatchesLargerThanOneIndexChunk) {
 TEST(ShardedLogPurgeTest, EachShardPurgesLikeAMemlogLog) {
   // Segment size 3, as memlog::Log: after 6 writes the shard holds {0, 5};
   // the 7th write purges the first segment.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 3});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 3}});
   for (int i = 0; i < 6; ++i) MustWrite(*log, "a", "a" + std::to_string(i));
   MustWrite(*log, "c", "c0");
-  EXPECT_EQ(log->ShardRange(0), (OffsetRange{0, 5}));
+  EXPECT_EQ(log->ShardRange(0).value(), (OffsetRange{0, 5}));
   MustWrite(*log, "a", "a6");
-  EXPECT_EQ(log->ShardRange(0), (OffsetRange{3, 6}));
+  EXPECT_EQ(log->ShardRange(0).value(), (OffsetRange{3, 6}));
   EXPECT_EQ(log->Range("a").value(), (OffsetRange{3, 6}));
   EXPECT_THAT(AllData(*log, "a"), ElementsAre("a3", "a4", "a5", "a6"));
   // The other shard purges on its own schedule: untouched.
-  EXPECT_EQ(log->ShardRange(1), (OffsetRange{0, 0}));
+  EXPECT_EQ(log->ShardRange(1).value(), (OffsetRange{0, 0}));
   EXPECT_EQ(log->Read("c", 0).value().data, "c0");
 }
 
 TEST(ShardedLogPurgeTest, APurgeDropsEveryKeysRecordsInTheSegment) {
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 2});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 2}});
   MustWrite(*log, "a", "a0");  // 0 ┐ segment 0
   MustWrite(*log, "b", "b0");  // 1 ┘
   MustWrite(*log, "b", "b1");  // 2 ┐ segment 1
@@ -418,13 +453,14 @@ TEST(ShardedLogPurgeTest, APurgeDropsEveryKeysRecordsInTheSegment) {
   EXPECT_THAT(AllData(*log, "b"), ElementsAre("b1", "b2", "b3"));
 }
 
-TEST(ShardedLogPurgeTest, ABatchFromAPurgedStartIsOutOfRange) {
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 2});
+TEST(ShardedLogPurgeTest, ABatchFromAPurgedStartIsPurged) {
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 2}});
   for (int i = 0; i < 5; ++i) MustWrite(*log, "a", "a" + std::to_string(i));
   std::vector<Record> batch(2);
   ReadResult read = log->ReadBatch("a", 0, absl::MakeSpan(batch));
-  EXPECT_EQ(read.count, 0u);
-  EXPECT_TRUE(memlog::IsOutOfRange(read.status)) << read.status;
+  EXPECT_EQ(read.count, 0);
+  EXPECT_TRUE(memlog::IsPurgedOffset(read.status)) << read.status;
+  EXPECT_EQ(read.status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(Message(read.status), HasSubstr("earliest available is 2"));
   // The key's range says where to resume.
   const Offset earliest = log->Range("a").value().earliest;
@@ -434,14 +470,15 @@ TEST(ShardedLogPurgeTest, ABatchFromAPurgedStartIsOutOfRange) {
 
 TEST(ShardedLogPurgeTest, ExactBoundariesForSeveralSegmentSizes) {
   for (const int64_t segment : {1, 2, 3, 1024}) {
-    std::unique_ptr<Log> log = SharedShardLog({.segment_size = segment});
+    std::unique_ptr<Log> log =
+        SharedShardLog({.shard = {.segment_size = segment}});
     for (int64_t i = 0; i < 2 * segment; ++i) {
       MustWrite(*log, i % 2 == 0 ? "a" : "b", "x");
     }
-    EXPECT_EQ(log->ShardRange(0), (OffsetRange{0, 2 * segment - 1}))
+    EXPECT_EQ(log->ShardRange(0).value(), (OffsetRange{0, 2 * segment - 1}))
         << "segment size " << segment;
     MustWrite(*log, "a", "x");
-    EXPECT_EQ(log->ShardRange(0), (OffsetRange{segment, 2 * segment}))
+    EXPECT_EQ(log->ShardRange(0).value(), (OffsetRange{segment, 2 * segment}))
         << "segment size " << segment;
     // The key index agrees with the log about what is left.
     const OffsetRange a = log->Range("a").value();
@@ -455,7 +492,7 @@ TEST(ShardedLogPurgeTest, ExactBoundariesForSeveralSegmentSizes) {
 TEST(ShardedLogIsolationTest, KeysInOneShardNeverSeeEachOthersRecords) {
   // Invariant: whatever the read, a key only ever gets records written under
   // it, across purges.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 4});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 4}});
   std::vector<std::string> written_a;
   std::vector<std::string> written_b;
   for (int i = 0; i < 37; ++i) {
@@ -466,7 +503,7 @@ TEST(ShardedLogIsolationTest, KeysInOneShardNeverSeeEachOthersRecords) {
   }
   for (const std::string_view key : {"a", "b"}) {
     const auto& written = key == "a" ? written_a : written_b;
-    const OffsetRange shard = log->ShardRange(0);
+    const OffsetRange shard = log->ShardRange(0).value();
     // Read and ReadView at every retained offset: the key's own, or
     // KeyNotFound.
     std::vector<std::string> by_offset;
@@ -494,11 +531,12 @@ TEST(ShardedLogIsolationTest, KeysInOneShardNeverSeeEachOthersRecords) {
 // --- Whole shards ----------------------------------------------------------
 
 TEST(ShardedLogShardTest, ShardForTellsWhereAKeysRecordsGo) {
-  std::unique_ptr<Log> log = Log::Create({.num_shards = 8}).value();
+  std::unique_ptr<Log> log =
+      Log::Create({.num_shards = 8, .shard = {}}).value();
   const size_t shard = log->ShardFor("users").value();
   EXPECT_LT(shard, 8u);
   const Offset offset = MustWrite(*log, "users", "tom");
-  EXPECT_EQ(log->ShardRange(shard), (OffsetRange{offset, offset}));
+  EXPECT_EQ(log->ShardRange(shard).value(), (OffsetRange{offset, offset}));
   absl::StatusOr<RecordView> record = log->ReadShard(shard, offset);
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->key(), "users");
@@ -517,12 +555,19 @@ TEST(ShardedLogShardTest, ReadShardReturnsEveryKeysRecords) {
 
 TEST(ShardedLogShardTest, AShardIndexOutOfRangeIsRefused) {
   std::unique_ptr<Log> log = SharedShardLog();
-  EXPECT_EQ(log->ShardRange(2), OffsetRange{});
+  absl::StatusOr<OffsetRange> range = log->ShardRange(2);
+  EXPECT_TRUE(memlog::IsInvalidShard(range.status())) << range.status();
+  EXPECT_EQ(range.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(range.status()),
+              HasSubstr("shard 2 does not exist; shards are 0..1"));
   absl::StatusOr<RecordView> record = log->ReadShard(2, 0);
-  EXPECT_TRUE(memlog::IsOutOfRange(record.status())) << record.status();
+  EXPECT_TRUE(memlog::IsInvalidShard(record.status())) << record.status();
+  EXPECT_EQ(record.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(Message(record.status()),
               HasSubstr("shard 2 does not exist; shards are 0..1"));
-  EXPECT_TRUE(memlog::IsOutOfRange(log->ShardStreamFrom(2, 0).status()));
+  EXPECT_TRUE(memlog::IsInvalidShard(log->ShardStreamFrom(2, 0).status()));
+  // An unused shard that exists is merely empty.
+  EXPECT_EQ(log->ShardRange(1).value(), OffsetRange{});
 }
 
 TEST(ShardedLogShardTest, MemoryUsageSumsTheShards) {
@@ -559,11 +604,11 @@ TEST(ShardedLogCloseTest, WritesFailAfterCloseAndReadsStillWork) {
 // --- Views -----------------------------------------------------------------
 
 TEST(ShardedLogViewTest, AViewOutlivesPurgesAndTheLog) {
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 2});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 2}});
   MustWrite(*log, "a", "first of a");
   RecordView view = log->ReadView("a", 0).value();
   for (int i = 0; i < 10; ++i) MustWrite(*log, "b", "b");
-  EXPECT_TRUE(memlog::IsOutOfRange(log->Read("a", 0).status()));
+  EXPECT_TRUE(memlog::IsPurgedOffset(log->Read("a", 0).status()));
   log.reset();
   EXPECT_EQ(view.key(), "a");
   EXPECT_EQ(view.data(), "first of a");
@@ -589,7 +634,8 @@ TEST(ShardedLogConcurrencyTest,
   constexpr int kKeysPerWriter = 8;
   constexpr int kRecordsPerKey = 150;
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = 3, .segment_size = 1 << 16}).value();
+      Log::Create({.num_shards = 3, .shard = {.segment_size = 1 << 16}})
+          .value();
   auto key_of = [](int writer, int k) {
     return "w" + std::to_string(writer) + "k" + std::to_string(k);
   };
@@ -614,9 +660,9 @@ TEST(ShardedLogConcurrencyTest,
       for (int w = 0; w < kWriters; ++w) {
         const std::string key = key_of(w, 0);
         ReadResult read = log->ReadBatch(key, 0, absl::MakeSpan(batch));
-        for (size_t i = 0; i < read.count; ++i) {
-          ASSERT_EQ(batch[i].key, key);
-          ASSERT_EQ(batch[i].data, std::to_string(i));
+        for (int64_t i = 0; i < read.count; ++i) {
+          ASSERT_EQ(batch[static_cast<size_t>(i)].key, key);
+          ASSERT_EQ(batch[static_cast<size_t>(i)].data, std::to_string(i));
         }
       }
     }
@@ -630,7 +676,7 @@ TEST(ShardedLogConcurrencyTest,
       const std::string key = key_of(w, k);
       std::vector<Record> all(kRecordsPerKey + 1);
       ReadResult read = log->ReadBatch(key, 0, absl::MakeSpan(all));
-      ASSERT_EQ(read.count, static_cast<size_t>(kRecordsPerKey)) << key;
+      ASSERT_EQ(read.count, kRecordsPerKey) << key;
       for (int i = 0; i < kRecordsPerKey; ++i) {
         EXPECT_EQ(all[i].key, key);
         EXPECT_EQ(all[i].data, std::to_string(i)) << key;
@@ -649,7 +695,7 @@ TEST(ShardedLogConcurrencyTest,
   constexpr int kWriters = 4;
   constexpr int kRecordsPerWriter = 300;
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = 4, .segment_size = 4096}).value();
+      Log::Create({.num_shards = 4, .shard = {.segment_size = 4096}}).value();
   std::latch start(kWriters);
   std::vector<std::vector<Offset>> offsets(kWriters);
   std::vector<std::thread> threads;

@@ -159,7 +159,8 @@ TEST(ShardedMemoryTest, MemoryStaysBoundedUnderManyPurges) {
   constexpr int kShards = 2;
   constexpr int kRoundRecords = kShards * 2 * kSegment;  // one retention
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = kShards, .segment_size = kSegment}).value();
+      Log::Create({.num_shards = kShards, .shard = {.segment_size = kSegment}})
+          .value();
   const std::string data(100, 'x');
   int64_t low = INT64_MAX;
   int64_t high = 0;

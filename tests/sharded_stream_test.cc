@@ -61,8 +61,7 @@ TEST(ShardedStreamTest, ReturnsOnlyItsKeysRecordsInOrder) {
   for (;;) {
     absl::StatusOr<RecordView> record = stream.NextUntil(kNoWait);
     if (!record.ok()) {
-      EXPECT_TRUE(memlog::IsDeadlineExceeded(record.status()))
-          << record.status();
+      EXPECT_TRUE(memlog::IsWaitTimedOut(record.status())) << record.status();
       break;
     }
     EXPECT_EQ(record->key(), "a");
@@ -123,17 +122,36 @@ TEST(ShardedStreamTest, AFutureStartWaitsForTheKeyAtOrAfterIt) {
   Stream stream = log->StreamFrom("a", 3).value();
   MustWrite(*log, "a", "0");
   MustWrite(*log, "a", "1");
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(stream.NextUntil(kNoWait).status()));
+  EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kNoWait).status()));
   MustWrite(*log, "b", "2");
   MustWrite(*log, "a", "3");
   EXPECT_EQ(NextData(stream), "3");
 }
 
-TEST(ShardedStreamTest, AStartBeforeTheStartOffsetIsOutOfRange) {
-  std::unique_ptr<Log> log = SharedShardLog({.start_offset = 10});
+TEST(ShardedStreamTest, AStartBeforeTheStartOffsetIsAnImpossibleOffset) {
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.start_offset = 10}});
   MustWrite(*log, "a", "a");
-  Stream stream = log->StreamFrom("a", 5).value();
-  EXPECT_TRUE(memlog::IsOutOfRange(stream.Next().status()));
+  // Refused when the stream is made, for a used shard and an unused one.
+  for (const char* key : {"a", "c"}) {
+    SCOPED_TRACE(key);
+    absl::StatusOr<Stream> stream = log->StreamFrom(key, 5);
+    EXPECT_TRUE(memlog::IsImpossibleOffset(stream.status())) << stream.status();
+    EXPECT_EQ(stream.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  absl::StatusOr<ShardStream> shard_stream = log->ShardStreamFrom(0, 9);
+  EXPECT_TRUE(memlog::IsImpossibleOffset(shard_stream.status()))
+      << shard_stream.status();
+  EXPECT_TRUE(memlog::IsImpossibleOffset(log->ShardStreamFrom(1, -1).status()));
+  // The start offset itself is fine.
+  Stream stream = log->StreamFrom("a", 10).value();
+  EXPECT_EQ(NextData(stream), "a");
+}
+
+TEST(ShardedStreamTest, AStreamOfABadShardIsAnInvalidShard) {
+  std::unique_ptr<Log> log = SharedShardLog();
+  absl::StatusOr<ShardStream> stream = log->ShardStreamFrom(2, 0);
+  EXPECT_TRUE(memlog::IsInvalidShard(stream.status())) << stream.status();
+  EXPECT_EQ(stream.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ShardedStreamTest, CancellingEndsABlockedNext) {
@@ -150,11 +168,11 @@ TEST(ShardedStreamTest, CancellingEndsABlockedNext) {
   MustWrite(*log, "b", "other key");  // wakes it; it waits again
   stop.request_stop();
   reader.join();
-  EXPECT_TRUE(memlog::IsCancelled(received.status())) << received.status();
+  EXPECT_TRUE(memlog::IsWaitCancelled(received.status())) << received.status();
   EXPECT_THAT(Message(received.status()), HasSubstr("\"a\""));
   // A cancelled stream stays cancelled, even with records to return.
   MustWrite(*log, "a", "late");
-  EXPECT_TRUE(memlog::IsCancelled(stream.Next().status()));
+  EXPECT_TRUE(memlog::IsWaitCancelled(stream.Next().status()));
 }
 
 TEST(ShardedStreamTest, ADeadlineLeavesTheStreamUsable) {
@@ -162,7 +180,7 @@ TEST(ShardedStreamTest, ADeadlineLeavesTheStreamUsable) {
   Stream stream = log->StreamFrom("a", 0).value();
   absl::StatusOr<RecordView> record =
       stream.NextUntil(absl::Now() + absl::Milliseconds(1));
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(record.status())) << record.status();
+  EXPECT_TRUE(memlog::IsWaitTimedOut(record.status())) << record.status();
   MustWrite(*log, "a", "now");
   EXPECT_EQ(NextData(stream), "now");
 }
@@ -197,13 +215,13 @@ TEST(ShardedStreamTest, NextBatchReturnsTheKeysWrittenRecordsWithoutWaiting) {
   std::vector<RecordView> batch(250);
   ReadResult read = stream.NextBatch(absl::MakeSpan(batch));
   ASSERT_TRUE(read.ok()) << read.status;
-  ASSERT_EQ(read.count, 200u);
-  for (size_t i = 0; i < read.count; ++i) {
+  ASSERT_EQ(read.count, 200);
+  for (size_t i = 0; i < static_cast<size_t>(read.count); ++i) {
     EXPECT_EQ(batch[i].key(), "a");
     EXPECT_EQ(batch[i].data(), std::to_string(i));
   }
   // Nothing more: the next batch waits, here until a deadline.
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(
+  EXPECT_TRUE(memlog::IsWaitTimedOut(
       stream.NextBatch(absl::MakeSpan(batch), kNoWait).status));
 }
 
@@ -213,18 +231,19 @@ TEST(ShardedStreamLagTest, ReportsTheExactCountOfTheKeysMissedRecords) {
   // Segment size 4. The stream reads a's record at 0, then falls behind while
   // a and b write 12 more records: a b a b | a b a b | a b a b. The writes
   // of 8 and 12 purge offsets 0..7, with a's records at 2, 4 and 6.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 4});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 4}});
   MustWrite(*log, "a", "a0");
   Stream stream = log->StreamFrom("a", 0).value();
   EXPECT_EQ(NextData(stream), "a0");
   for (int i = 1; i <= 12; ++i) {
     MustWrite(*log, i % 2 == 0 ? "a" : "b", "x" + std::to_string(i));
   }
-  ASSERT_EQ(log->ShardRange(0), (OffsetRange{8, 12}));
+  ASSERT_EQ(log->ShardRange(0).value(), (OffsetRange{8, 12}));
 
   absl::StatusOr<RecordView> lagged = stream.Next();
   EXPECT_TRUE(IsLagged(lagged.status())) << lagged.status();
   EXPECT_EQ(LaggedCount(lagged.status()), 3);
+  EXPECT_TRUE(IsLaggedCountExact(lagged.status()));
   EXPECT_THAT(Message(lagged.status()),
               HasSubstr("3 of its records at offsets from 1 were purged; "
                         "continuing from offset 8"));
@@ -238,14 +257,14 @@ TEST(ShardedStreamLagTest, ReportsTheExactCountOfTheKeysMissedRecords) {
 TEST(ShardedStreamLagTest, APurgeOfOnlyOtherKeysRecordsIsNotALag) {
   // a writes at 0 and 4, b everything else. The stream has read a's 0 when
   // the write of 8 purges 0..3, which held none of a's unread records.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 4});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 4}});
   MustWrite(*log, "a", "a0");
   Stream stream = log->StreamFrom("a", 0).value();
   EXPECT_EQ(NextData(stream), "a0");
   for (const char* key : {"b", "b", "b", "a", "b", "b", "b", "b"}) {
     MustWrite(*log, key, std::string(key) + "!");
   }
-  ASSERT_EQ(log->ShardRange(0), (OffsetRange{4, 8}));
+  ASSERT_EQ(log->ShardRange(0).value(), (OffsetRange{4, 8}));
   absl::StatusOr<RecordView> record = stream.Next();
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->offset(), 4);
@@ -256,12 +275,14 @@ TEST(ShardedStreamLagTest,
   // a writes 0..8 alone; the write of 8 purges 0..3. A new stream from 0 has
   // seen nothing of a, so the count is what the index can prove: the 4 first
   // records of a's numbering are gone.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 4});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 4}});
   for (int i = 0; i <= 8; ++i) MustWrite(*log, "a", "a" + std::to_string(i));
   Stream stream = log->StreamFrom("a", 0).value();
   absl::StatusOr<RecordView> lagged = stream.Next();
   EXPECT_TRUE(IsLagged(lagged.status())) << lagged.status();
   EXPECT_EQ(LaggedCount(lagged.status()), 4);
+  EXPECT_FALSE(IsLaggedCountExact(lagged.status()));
+  // The message says so too, for the people who read it.
   EXPECT_THAT(Message(lagged.status()), HasSubstr("at least 4"));
   EXPECT_EQ(NextData(stream), "a4");
 }
@@ -270,16 +291,17 @@ TEST(ShardedStreamLagTest, AKeySilentForASegmentGivesALowerBound) {
   // a writes at 0 and 1, then b fills two segments: a's records are purged
   // with no trace. When a writes again, the stream cannot know how many of
   // a's records it missed; it says so, and continues with a's new record.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 2});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 2}});
   MustWrite(*log, "a", "a0");
   Stream stream = log->StreamFrom("a", 0).value();
   EXPECT_EQ(NextData(stream), "a0");
   MustWrite(*log, "a", "a1");
   for (int i = 0; i < 4; ++i) MustWrite(*log, "b", "b");
   MustWrite(*log, "a", "a2");
-  ASSERT_EQ(log->ShardRange(0), (OffsetRange{4, 6}));
+  ASSERT_EQ(log->ShardRange(0).value(), (OffsetRange{4, 6}));
   absl::StatusOr<RecordView> lagged = stream.Next();
   EXPECT_TRUE(IsLagged(lagged.status())) << lagged.status();
+  EXPECT_FALSE(IsLaggedCountExact(lagged.status()));
   EXPECT_THAT(Message(lagged.status()), HasSubstr("at least"));
   EXPECT_EQ(NextData(stream), "a2");
 }
@@ -287,7 +309,7 @@ TEST(ShardedStreamLagTest, AKeySilentForASegmentGivesALowerBound) {
 TEST(ShardedStreamLagTest, AStreamThatKeepsUpIsNeverLagged) {
   // Invariant: a stream that reads each record of its key as it is written
   // sees them all, however many purges other keys cause.
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 3});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 3}});
   Stream stream = log->StreamFrom("a", 0).value();
   for (int i = 0; i < 30; ++i) {
     for (int j = 0; j < 5; ++j) MustWrite(*log, "b", "b");
@@ -309,13 +331,13 @@ TEST(ShardStreamTest, ReturnsEveryKeysRecordsOfTheShard) {
   std::vector<RecordView> batch(8);
   ReadResult read = stream.NextBatch(absl::MakeSpan(batch));
   ASSERT_TRUE(read.ok()) << read.status;
-  for (size_t i = 0; i < read.count; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(read.count); ++i) {
     seen.push_back(std::string(batch[i].key()) + "=" +
                    std::string(batch[i].data()));
   }
   EXPECT_THAT(seen, ElementsAre("a=a0", "b=b0"));
   EXPECT_EQ(stream.position(), 2);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(stream.NextUntil(kNoWait).status()));
+  EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kNoWait).status()));
 }
 
 TEST(ShardStreamTest, NextBatchFillsALargeBatchWithWhatIsWritten) {
@@ -327,20 +349,21 @@ TEST(ShardStreamTest, NextBatchFillsALargeBatchWithWhatIsWritten) {
   std::vector<RecordView> batch(150);
   ReadResult read = stream.NextBatch(absl::MakeSpan(batch));
   ASSERT_TRUE(read.ok()) << read.status;
-  ASSERT_EQ(read.count, 100u);
-  for (size_t i = 0; i < read.count; ++i) {
+  ASSERT_EQ(read.count, 100);
+  for (size_t i = 0; i < static_cast<size_t>(read.count); ++i) {
     EXPECT_EQ(batch[i].key(), i % 2 ? "a" : "b");
     EXPECT_EQ(batch[i].data(), std::to_string(i));
   }
 }
 
 TEST(ShardStreamTest, ReportsLagInRecordsOfTheShard) {
-  std::unique_ptr<Log> log = SharedShardLog({.segment_size = 2});
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 2}});
   for (int i = 0; i < 5; ++i) MustWrite(*log, i % 2 ? "a" : "b", "x");
   ShardStream stream = log->ShardStreamFrom(0, 0).value();
   absl::StatusOr<RecordView> lagged = stream.Next();
   EXPECT_TRUE(IsLagged(lagged.status())) << lagged.status();
   EXPECT_EQ(LaggedCount(lagged.status()), 2);
+  EXPECT_TRUE(IsLaggedCountExact(lagged.status()));
   EXPECT_EQ(stream.Next().value().offset(), 2);
 }
 
@@ -353,7 +376,8 @@ TEST(ShardedStreamConcurrencyTest, EachKeysStreamSeesExactlyItsRecordsInOrder) {
   constexpr int kKeys = 6;
   constexpr int kRecordsPerKey = 200;
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = 2, .segment_size = 1 << 16}).value();
+      Log::Create({.num_shards = 2, .shard = {.segment_size = 1 << 16}})
+          .value();
   std::vector<std::thread> threads;
   std::vector<std::string> failures(kKeys);
   for (int k = 0; k < kKeys; ++k) {
@@ -369,7 +393,7 @@ TEST(ShardedStreamConcurrencyTest, EachKeysStreamSeesExactlyItsRecordsInOrder) {
           failures[k] = read.status.ToString();
           return;
         }
-        for (size_t i = 0; i < read.count; ++i) {
+        for (size_t i = 0; i < static_cast<size_t>(read.count); ++i) {
           if (batch[i].key() != key ||
               batch[i].data() != std::to_string(expected) ||
               batch[i].offset() <= last) {
@@ -402,13 +426,13 @@ TEST(ShardedStreamConcurrencyTest, LagCountsAddUpWhilePurgesOvertakeStreams) {
   // key's stream returns the key's records in write order, and every gap in
   // what it returns was announced: exact lag counts add up to exactly the
   // records skipped, and once a lower bound ("at least") was reported, the
-  // gap is at least what was announced. After the close, a stream that knows
-  // its count exactly ends with IsClosed having returned the key's last
-  // record.
+  // gap is at least what was announced (IsLaggedCountExact() tells which).
+  // After the close, a stream that knows its count exactly ends with IsClosed
+  // having returned the key's last record.
   constexpr int kKeys = 4;
   constexpr int kRecordsPerKey = 2000;
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = 2, .segment_size = 8}).value();
+      Log::Create({.num_shards = 2, .shard = {.segment_size = 8}}).value();
   std::vector<std::string> failures(kKeys);
   std::vector<std::thread> threads;
   for (int k = 0; k < kKeys; ++k) {
@@ -423,9 +447,7 @@ TEST(ShardedStreamConcurrencyTest, LagCountsAddUpWhilePurgesOvertakeStreams) {
         absl::StatusOr<RecordView> record = stream.Next();
         if (IsLagged(record.status())) {
           expected += LaggedCount(record.status());
-          if (Message(record.status()).find("at least") != std::string::npos) {
-            exact = false;
-          }
+          if (!IsLaggedCountExact(record.status())) exact = false;
           continue;
         }
         if (IsClosed(record.status())) {

@@ -23,16 +23,17 @@
 //    the record's key is the key asked for, its offset the one asked, its
 //    checksum holds and it is the record acknowledged there. A read of an
 //    offset holding another key's record fails with IsKeyNotFound, never
-//    with that record. Future-offset and out-of-range failures happen only
-//    as the shard's Range() before and after the read allow.
+//    with that record. Future-offset and purged-offset failures happen only
+//    as the shard's Range() before and after the read allow, and
+//    impossible-offset failures only before the start offset.
 // 3. A batch read by key returns only that key's records, in increasing
 //    offsets from its start, skipping none of the key's records in between.
 // 4. A key's stream sees that key's records only, at strictly increasing
 //    offsets, skipping none of them, except where it was told it lagged: an
 //    exact lag count equals the key's records in the skipped offsets, and a
-//    lower bound ("at least") does not exceed it. It ends with IsClosed after
-//    the key's last record. A shard's stream sees every offset of its shard
-//    in order, gap-free except for lag reports of exactly the gap.
+//    lower bound (!IsLaggedCountExact) does not exceed it. It ends with
+//    IsClosed after the key's last record. A shard's stream sees every offset
+//    of its shard in order, gap-free except for lag reports of exactly the gap.
 // 5. Range() never moves backwards: per shard, and per key while the key has
 //    a retained record.
 // 6. Per key, order equals write order: every reader sees each writer's
@@ -317,7 +318,7 @@ void RunWriter(Log& log, StressState& state, uint32_t writer,
     absl::StatusOr<RecordView> back = log.ReadView(KeyName(key), *offset);
     if (back.ok()) {
       state.CheckRecord("writer read-back", key, *offset, *back);
-    } else if (!memlog::IsOutOfRange(back.status())) {
+    } else if (!memlog::IsPurgedOffset(back.status())) {
       state.violations.Add(
           absl::StrCat("writer read-back: ", back.status().ToString()));
     }
@@ -330,7 +331,7 @@ class RangeWatch {
   void Check(StressState& state, const std::string& who, const Log& log,
              int key) {
     const size_t shard = ShardOfKey(key);
-    const OffsetRange shard_range = log.ShardRange(shard);
+    const OffsetRange shard_range = log.ShardRange(shard).value();
     Compare(state, who + " shard range", shard_ranges_[shard], shard_range);
     absl::StatusOr<OffsetRange> key_range = log.Range(KeyName(key));
     if (!key_range.ok()) {
@@ -385,7 +386,7 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
     const int key = static_cast<int>(rng() % kKeys);
     const size_t shard = ShardOfKey(key);
     ranges.Check(state, who, log, key);
-    const OffsetRange before = log.ShardRange(shard);
+    const OffsetRange before = log.ShardRange(shard).value();
     const Offset low = before.earliest < 0 ? kStart : before.earliest;
     const Offset high = before.latest < 0 ? kStart : before.latest;
     const Offset offset = std::uniform_int_distribution<Offset>(
@@ -403,7 +404,7 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
                                             offset));
         }
       }
-      const OffsetRange after = log.ShardRange(shard);
+      const OffsetRange after = log.ShardRange(shard).value();
       if (view.ok()) {
         ++verified;
         state.CheckRecord(who, key, offset, *view);
@@ -423,10 +424,16 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
                                             " future although latest was ",
                                             before.latest));
         }
-      } else if (memlog::IsOutOfRange(view.status())) {
-        if (offset >= kStart && offset >= after.earliest) {
+      } else if (memlog::IsImpossibleOffset(view.status())) {
+        if (offset >= kStart) {
           state.violations.Add(absl::StrCat(
-              who, ": offset ", offset, " out of range although earliest was ",
+              who, ": offset ", offset, " impossible although the start is ",
+              kStart, ": ", view.status().ToString()));
+        }
+      } else if (memlog::IsPurgedOffset(view.status())) {
+        if (offset < kStart || offset >= after.earliest) {
+          state.violations.Add(absl::StrCat(
+              who, ": offset ", offset, " purged although earliest was ",
               after.earliest, ": ", view.status().ToString()));
         }
       } else {
@@ -439,7 +446,7 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
       ReadResult result;
       if (kind == ReaderKind::kReadBatch) {
         result = log.ReadBatch(KeyName(key), offset, absl::MakeSpan(records));
-        for (size_t i = 0; i < result.count; ++i) {
+        for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
           // Check the copy through the same code path as views: re-encode.
           if (records[i].key != KeyName(key) ||
               !DecodeRecord(records[i].data).has_value()) {
@@ -451,10 +458,10 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
       } else {
         result = log.ReadBatchView(KeyName(key), offset, absl::MakeSpan(views));
       }
-      const OffsetRange after = log.ShardRange(shard);
+      const OffsetRange after = log.ShardRange(shard).value();
       Offset previous = offset - 1;
       WriterOrder order;  // per batch: batches start anywhere
-      for (size_t i = 0; i < result.count; ++i) {
+      for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
         const Offset got = kind == ReaderKind::kReadBatch
                                ? records[i].metadata.offset
                                : views[i].offset();
@@ -491,18 +498,26 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
       if (kind == ReaderKind::kReadBatchView && result.count > 0) {
         held.emplace_back(key, views[0]);
       }
-      if (result.ok() != (result.count == size)) {
+      if (result.ok() != (result.count == static_cast<int64_t>(size))) {
         state.violations.Add(absl::StrCat(who, ": ", result.count, " of ", size,
                                           " with ", result.status.ToString()));
       }
       if (!result.ok() && !memlog::IsFutureOffset(result.status) &&
-          !memlog::IsOutOfRange(result.status)) {
+          !memlog::IsPurgedOffset(result.status) &&
+          !memlog::IsImpossibleOffset(result.status)) {
         state.violations.Add(who + ": " + result.status.ToString());
       }
-      if (memlog::IsOutOfRange(result.status) && result.count == 0 &&
-          offset >= kStart && offset >= after.earliest) {
+      if (memlog::IsImpossibleOffset(result.status) &&
+          (result.count != 0 || offset >= kStart)) {
         state.violations.Add(absl::StrCat(who, ": start ", offset,
-                                          " out of range although earliest "
+                                          " impossible although the start "
+                                          "is ",
+                                          kStart));
+      }
+      if (memlog::IsPurgedOffset(result.status) && result.count == 0 &&
+          (offset < kStart || offset >= after.earliest)) {
+        state.violations.Add(absl::StrCat(who, ": start ", offset,
+                                          " purged although earliest "
                                           "was ",
                                           after.earliest));
       }
@@ -563,8 +578,7 @@ KeyStreamResult RunKeyStream(const Log& log, StressState& state, int key,
       got = stream->NextBatch(absl::MakeSpan(views));
     }
     if (memlog::IsLagged(got.status)) {
-      const bool exact =
-          got.status.message().find("at least") == std::string_view::npos;
+      const bool exact = memlog::IsLaggedCountExact(got.status);
       result.events.push_back(
           {true, position, stream->position(), LaggedCount(got.status), exact});
       ++result.lags;
@@ -577,7 +591,7 @@ KeyStreamResult RunKeyStream(const Log& log, StressState& state, int key,
       }
       break;
     }
-    for (size_t i = 0; i < got.count; ++i) {
+    for (size_t i = 0; i < static_cast<size_t>(got.count); ++i) {
       const Offset offset = views[i].offset();
       if (offset <= previous || offset < start) {
         state.violations.Add(
@@ -677,7 +691,7 @@ ShardStreamResult RunShardStream(const Log& log, StressState& state,
       }
       break;
     }
-    for (size_t i = 0; i < got.count; ++i) {
+    for (size_t i = 0; i < static_cast<size_t>(got.count); ++i) {
       if (views[i].offset() != expected) {
         state.violations.Add(absl::StrCat("shard stream: offset ",
                                           views[i].offset(), ", expected ",
@@ -717,7 +731,7 @@ int64_t RunViewHolder(const Log& log, StressState& state, int key) {
     if (!state.WaitForShard(shard, view->offset() + 3 * kSegment)) break;
     absl::StatusOr<RecordView> gone =
         log.ReadView(KeyName(key), view->offset());
-    if (!memlog::IsOutOfRange(gone.status())) {
+    if (!memlog::IsPurgedOffset(gone.status())) {
       state.violations.Add(
           absl::StrCat("view holder: offset ", view->offset(),
                        " should be purged: ", gone.status().ToString()));
@@ -732,8 +746,8 @@ TEST(ShardedLogStressTest,
      ConcurrentWritersReadersAndStreamsKeepEveryInvariant) {
   Options options;
   options.num_shards = kShards;
-  options.start_offset = kStart;
-  options.segment_size = kSegment;
+  options.shard.start_offset = kStart;
+  options.shard.segment_size = kSegment;
   options.sharder = std::make_shared<ModuloSharder>();
   absl::StatusOr<std::unique_ptr<Log>> created = Log::Create(options);
   ASSERT_TRUE(created.ok()) << created.status();
@@ -802,7 +816,7 @@ TEST(ShardedLogStressTest,
     }
     shard_end[shard] = kStart + n;
     purges += n / kSegment - 1;
-    EXPECT_EQ(log.ShardRange(shard).latest, kStart + n - 1);
+    EXPECT_EQ(log.ShardRange(shard).value().latest, kStart + n - 1);
   }
   EXPECT_GE(purges, 3000);
 

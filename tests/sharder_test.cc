@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -218,6 +219,7 @@ TEST(KeySharderTest, RejectsTwoKeysOnOneShard) {
 TEST(KeySharderTest, LogCreationRejectsMoreKeysThanShards) {
   absl::StatusOr<std::unique_ptr<Log>> log =
       Log::Create({.num_shards = 2,
+                   .shard = {},
                    .sharder = KeySharder::FromKeys({"a", "b", "c"}).value()});
   EXPECT_TRUE(IsInvalidOptions(log.status())) << log.status();
   EXPECT_THAT(Message(log.status()),
@@ -226,8 +228,10 @@ TEST(KeySharderTest, LogCreationRejectsMoreKeysThanShards) {
 }
 
 TEST(KeySharderTest, LogCreationRejectsAShardBeyondTheCount) {
-  absl::StatusOr<std::unique_ptr<Log>> log = Log::Create(
-      {.num_shards = 4, .sharder = KeySharder::FromTable({{"a", 4}}).value()});
+  absl::StatusOr<std::unique_ptr<Log>> log =
+      Log::Create({.num_shards = 4,
+                   .shard = {},
+                   .sharder = KeySharder::FromTable({{"a", 4}}).value()});
   EXPECT_TRUE(IsInvalidOptions(log.status())) << log.status();
   EXPECT_THAT(Message(log.status()), HasSubstr("shard 4"));
   EXPECT_THAT(Message(log.status()), HasSubstr("shards are 0..3"));
@@ -236,6 +240,7 @@ TEST(KeySharderTest, LogCreationRejectsAShardBeyondTheCount) {
 TEST(KeySharderTest, LogWithAKeySharderRefusesUnknownKeysOnEveryCall) {
   std::unique_ptr<Log> log =
       Log::Create({.num_shards = 2,
+                   .shard = {},
                    .sharder = KeySharder::FromKeys({"a", "b"}).value()})
           .value();
   EXPECT_TRUE(IsKeyNotFound(log->Write("c", "data").status()));
@@ -268,6 +273,7 @@ class FixedSharder final : public Sharder {
 
 std::unique_ptr<Log> LogWithSharder(absl::StatusOr<size_t> answer) {
   return Log::Create({.num_shards = 4,
+                      .shard = {},
                       .sharder = std::make_shared<FixedSharder>(answer)})
       .value();
 }
@@ -292,8 +298,34 @@ TEST(MisbehavingSharderTest, AnIndexOutOfRangeIsABadSharderError) {
     EXPECT_TRUE(IsBadSharder(log->ShardFor("key").status()));
     // Nothing was written anywhere.
     for (size_t shard = 0; shard < log->num_shards(); ++shard) {
-      EXPECT_EQ(log->ShardRange(shard), OffsetRange{});
+      EXPECT_EQ(log->ShardRange(shard).value(), OffsetRange{});
     }
+  }
+}
+
+TEST(MisbehavingSharderTest, ASharderThatThrowsIsACallbackFailure) {
+  class ThrowingSharder final : public Sharder {
+   public:
+    absl::StatusOr<size_t> ShardFor(std::string_view, size_t) const override {
+      throw std::runtime_error("sharder exploded");
+    }
+  };
+  std::unique_ptr<Log> log =
+      Log::Create({.num_shards = 4,
+                   .shard = {},
+                   .sharder = std::make_shared<ThrowingSharder>()})
+          .value();
+  absl::StatusOr<Offset> offset = log->Write("key", "data");
+  EXPECT_TRUE(IsCallbackFailed(offset.status())) << offset.status();
+  EXPECT_EQ(offset.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(Message(offset.status()), HasSubstr("sharder exploded"));
+  EXPECT_TRUE(IsCallbackFailed(log->Read("key", 0).status()));
+  EXPECT_TRUE(IsCallbackFailed(log->Range("key").status()));
+  EXPECT_TRUE(IsCallbackFailed(log->StreamFrom("key", 0).status()));
+  EXPECT_TRUE(IsCallbackFailed(log->ShardFor("key").status()));
+  // Nothing was written anywhere.
+  for (size_t shard = 0; shard < log->num_shards(); ++shard) {
+    EXPECT_EQ(log->ShardRange(shard).value(), OffsetRange{});
   }
 }
 
@@ -325,14 +357,16 @@ TEST(MisbehavingSharderTest, AValidatorErrorFailsCreation) {
     }
   };
   auto sharder = std::make_shared<PickySharder>();
-  EXPECT_EQ(Log::Create({.num_shards = 3, .sharder = sharder}).status(),
-            absl::InvalidArgumentError("needs an even shard count"));
-  EXPECT_TRUE(Log::Create({.num_shards = 4, .sharder = sharder}).ok());
+  EXPECT_EQ(
+      Log::Create({.num_shards = 3, .shard = {}, .sharder = sharder}).status(),
+      absl::InvalidArgumentError("needs an even shard count"));
+  EXPECT_TRUE(
+      Log::Create({.num_shards = 4, .shard = {}, .sharder = sharder}).ok());
 }
 
 TEST(MisbehavingSharderTest, ANullSharderMeansTheHashSharder) {
   std::unique_ptr<Log> log =
-      Log::Create({.num_shards = 16, .sharder = nullptr}).value();
+      Log::Create({.num_shards = 16, .shard = {}, .sharder = nullptr}).value();
   const HashSharder hash;
   for (const std::string& key : GeneratedKeys(50)) {
     EXPECT_EQ(log->ShardFor(key).value(), hash.ShardFor(key, 16).value());

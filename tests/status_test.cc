@@ -38,30 +38,38 @@ const std::vector<Kind>& AllKinds() {
        absl::StatusCode::kInvalidArgument},
       {"InvalidKey", ErrorKind::kInvalidKey, &IsInvalidKey,
        absl::StatusCode::kInvalidArgument},
+      {"ImpossibleOffset", ErrorKind::kImpossibleOffset, &IsImpossibleOffset,
+       absl::StatusCode::kInvalidArgument},
+      {"InvalidShard", ErrorKind::kInvalidShard, &IsInvalidShard,
+       absl::StatusCode::kInvalidArgument},
       {"FutureOffset", ErrorKind::kFutureOffset, &IsFutureOffset,
        absl::StatusCode::kOutOfRange},
-      {"OutOfRange", ErrorKind::kOutOfRange, &IsOutOfRange,
-       absl::StatusCode::kOutOfRange},
+      {"PurgedOffset", ErrorKind::kPurgedOffset, &IsPurgedOffset,
+       absl::StatusCode::kNotFound},
       {"OffsetOverflow", ErrorKind::kOffsetOverflow, &IsOffsetOverflow,
+       absl::StatusCode::kResourceExhausted},
+      {"OutOfMemory", ErrorKind::kOutOfMemory, &IsOutOfMemory,
        absl::StatusCode::kResourceExhausted},
       {"Closed", ErrorKind::kClosed, &IsClosed,
        absl::StatusCode::kFailedPrecondition},
       {"Lagged", ErrorKind::kLagged, &IsLagged, absl::StatusCode::kDataLoss},
-      {"Cancelled", ErrorKind::kCancelled, &IsCancelled,
+      {"WaitCancelled", ErrorKind::kWaitCancelled, &IsWaitCancelled,
        absl::StatusCode::kCancelled},
-      {"DeadlineExceeded", ErrorKind::kDeadlineExceeded, &IsDeadlineExceeded,
+      {"WaitTimedOut", ErrorKind::kWaitTimedOut, &IsWaitTimedOut,
        absl::StatusCode::kDeadlineExceeded},
       {"KeyNotFound", ErrorKind::kKeyNotFound, &IsKeyNotFound,
        absl::StatusCode::kNotFound},
       {"BadSharder", ErrorKind::kBadSharder, &IsBadSharder,
+       absl::StatusCode::kInternal},
+      {"CallbackFailed", ErrorKind::kCallbackFailed, &IsCallbackFailed,
        absl::StatusCode::kInternal},
   };
   return kinds;
 }
 
 TEST(StatusTest, EveryKindIsListedOnce) {
-  // ErrorKind has 13 enumerators, kInvalidOptions through kBadSharder.
-  EXPECT_EQ(AllKinds().size(), 13u);
+  // ErrorKind has 17 enumerators, kInvalidOptions through kCallbackFailed.
+  EXPECT_EQ(AllKinds().size(), 17u);
   for (size_t i = 0; i < AllKinds().size(); ++i) {
     EXPECT_EQ(static_cast<size_t>(AllKinds()[i].kind), i) << AllKinds()[i].name;
   }
@@ -135,21 +143,74 @@ TEST(StatusTest, PredicatesIgnoreForeignPayloads) {
   absl::Status foreign = absl::OutOfRangeError("someone else's");
   foreign.SetPayload("example.com/Kind", absl::Cord("future_offset"));
   EXPECT_FALSE(IsFutureOffset(foreign));
-  EXPECT_FALSE(memlog::IsOutOfRange(foreign));
+  EXPECT_FALSE(memlog::IsPurgedOffset(foreign));
   EXPECT_EQ(GetErrorKind(foreign), std::nullopt);
 }
 
 TEST(StatusTest, LaggedCountIsTheNumberOfMissedRecords) {
   for (int64_t missed :
        {int64_t{1}, int64_t{7}, int64_t{1024}, int64_t{1} << 40}) {
-    const absl::Status status = MakeLaggedError(
-        missed, "stream fell behind by " + std::to_string(missed));
-    EXPECT_TRUE(IsLagged(status)) << status;
-    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-    EXPECT_EQ(LaggedCount(status), missed);
-    const absl::Status copy = status;
-    EXPECT_EQ(LaggedCount(copy), missed);
+    for (bool exact : {true, false}) {
+      SCOPED_TRACE(exact);
+      const absl::Status status = MakeLaggedError(
+          missed, exact, "stream fell behind by " + std::to_string(missed));
+      EXPECT_TRUE(IsLagged(status)) << status;
+      EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+      EXPECT_EQ(LaggedCount(status), missed);
+      EXPECT_EQ(IsLaggedCountExact(status), exact);
+      const absl::Status copy = status;
+      EXPECT_EQ(LaggedCount(copy), missed);
+      EXPECT_EQ(IsLaggedCountExact(copy), exact);
+    }
   }
+}
+
+TEST(StatusTest, LaggedCountExactnessIsStructuredNotInTheMessage) {
+  // The message says nothing either way; the payload decides.
+  EXPECT_TRUE(IsLaggedCountExact(MakeLaggedError(5, true, "at least 5")));
+  EXPECT_FALSE(IsLaggedCountExact(MakeLaggedError(5, false, "exactly 5")));
+  EXPECT_EQ(LaggedCount(MakeLaggedError(0, false, "m")), 0);
+  EXPECT_FALSE(IsLaggedCountExact(MakeLaggedError(0, false, "m")));
+  EXPECT_TRUE(IsLaggedCountExact(MakeLaggedError(0, true, "m")));
+}
+
+TEST(StatusTest, LaggedCountExactIsFalseForEveryOtherStatus) {
+  for (const Kind& kind : AllKinds()) {
+    if (kind.kind == ErrorKind::kLagged) continue;
+    EXPECT_FALSE(IsLaggedCountExact(MakeError(kind.kind, "m"))) << kind.name;
+  }
+  EXPECT_FALSE(IsLaggedCountExact(absl::DataLossError("foreign data loss")));
+  EXPECT_FALSE(IsLaggedCountExact(absl::OkStatus()));
+}
+
+TEST(StatusTest, NoPredicateSharesItsNameWithAbseils) {
+  // Called unqualified inside namespace absl-using code, these resolve to
+  // memlog's own: a compile-time check that the names are distinct.
+  using absl::IsCancelled;
+  using absl::IsDeadlineExceeded;
+  using absl::IsNotFound;
+  using absl::IsOutOfRange;
+  const absl::Status cancelled = MakeError(ErrorKind::kWaitCancelled, "m");
+  EXPECT_TRUE(IsWaitCancelled(cancelled));
+  EXPECT_TRUE(IsCancelled(cancelled));  // Abseil's, by code
+  const absl::Status timed_out = MakeError(ErrorKind::kWaitTimedOut, "m");
+  EXPECT_TRUE(IsWaitTimedOut(timed_out));
+  EXPECT_TRUE(IsDeadlineExceeded(timed_out));
+  EXPECT_TRUE(IsNotFound(MakeError(ErrorKind::kPurgedOffset, "m")));
+  EXPECT_FALSE(IsOutOfRange(MakeError(ErrorKind::kPurgedOffset, "m")));
+  EXPECT_TRUE(IsOutOfRange(MakeError(ErrorKind::kFutureOffset, "m")));
+}
+
+TEST(StatusTest, ErrorKindNamesAreDistinct) {
+  for (const Kind& a : AllKinds()) {
+    for (const Kind& b : AllKinds()) {
+      if (a.kind == b.kind) continue;
+      EXPECT_NE(std::string(ErrorKindName(a.kind)), ErrorKindName(b.kind))
+          << a.name << " " << b.name;
+    }
+  }
+  EXPECT_EQ(std::string(ErrorKindName(ErrorKind::kImpossibleOffset)),
+            "impossible_offset");
 }
 
 TEST(StatusTest, LaggedCountIsZeroForEveryOtherStatus) {
@@ -162,7 +223,7 @@ TEST(StatusTest, LaggedCountIsZeroForEveryOtherStatus) {
 }
 
 TEST(StatusTest, LaggedErrorIsOnlyLagged) {
-  const absl::Status status = MakeLaggedError(3, "m");
+  const absl::Status status = MakeLaggedError(3, true, "m");
   for (const Kind& kind : AllKinds()) {
     EXPECT_EQ(kind.predicate(status), kind.kind == ErrorKind::kLagged)
         << kind.name;

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <latch>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -78,7 +79,7 @@ const absl::Time kPast = absl::InfinitePast();
 TEST(StreamTest, StreamFromThePastReturnsEveryRecordInOrder) {
   std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
   WriteRecords(*log, 5);
-  Stream stream = log->StreamFrom(10);
+  Stream stream = log->StreamFrom(10).value();
   EXPECT_EQ(stream.position(), 10);
   for (Offset offset = 10; offset < 15; ++offset) {
     ExpectNext(stream, offset);
@@ -89,7 +90,7 @@ TEST(StreamTest, StreamFromThePastReturnsEveryRecordInOrder) {
 TEST(StreamTest, StreamFromTheMiddleStartsThere) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 5);
-  Stream stream = log->StreamFrom(3);
+  Stream stream = log->StreamFrom(3).value();
   ExpectNext(stream, 3);
   ExpectNext(stream, 4);
 }
@@ -97,10 +98,10 @@ TEST(StreamTest, StreamFromTheMiddleStartsThere) {
 TEST(StreamTest, StreamFromTheLatestReturnsItThenWaits) {
   std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
   WriteRecords(*log, 5);
-  Stream stream = log->StreamFrom(log->Range().latest);
+  Stream stream = log->StreamFrom(log->Range().latest).value();
   ExpectNext(stream, 14);
   absl::StatusOr<RecordView> none = stream.NextUntil(kPast);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(none.status())) << Describe(none);
+  EXPECT_TRUE(memlog::IsWaitTimedOut(none.status())) << Describe(none);
   EXPECT_EQ(stream.position(), 15);
   WriteRecords(*log, 1);
   ExpectNext(stream, 15);
@@ -109,11 +110,11 @@ TEST(StreamTest, StreamFromTheLatestReturnsItThenWaits) {
 TEST(StreamTest, StreamFromTheFutureReturnsNothingUntilItIsWritten) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 2);
-  Stream stream = log->StreamFrom(5);
+  Stream stream = log->StreamFrom(5).value();
   for (int i = 0; i < 4; ++i) {
     // Offsets 2..4 are written, but the stream waits for 5.
     absl::StatusOr<RecordView> none = stream.NextUntil(kPast);
-    EXPECT_TRUE(memlog::IsDeadlineExceeded(none.status())) << Describe(none);
+    EXPECT_TRUE(memlog::IsWaitTimedOut(none.status())) << Describe(none);
     EXPECT_EQ(stream.position(), 5);
     WriteRecords(*log, 1);
   }
@@ -122,31 +123,45 @@ TEST(StreamTest, StreamFromTheFutureReturnsNothingUntilItIsWritten) {
 
 TEST(StreamTest, StreamOfAnEmptyLogWaitsForTheFirstRecord) {
   std::unique_ptr<Log> log = CreateLog({.start_offset = 7});
-  Stream stream = log->StreamFrom(7);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(stream.NextUntil(kPast).status()));
+  Stream stream = log->StreamFrom(7).value();
+  EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kPast).status()));
   WriteRecords(*log, 1);
   ExpectNext(stream, 7);
 }
 
-TEST(StreamTest, StreamFromBeforeTheStartOffsetIsOutOfRange) {
+TEST(StreamTest, StreamFromBeforeTheStartOffsetIsAnImpossibleOffset) {
   std::unique_ptr<Log> log = CreateLog({.start_offset = 100});
   WriteRecords(*log, 3);
-  Stream stream = log->StreamFrom(50);
-  absl::StatusOr<RecordView> record = stream.Next();
-  EXPECT_TRUE(memlog::IsOutOfRange(record.status())) << Describe(record);
-  EXPECT_FALSE(IsLagged(record.status()));
-  EXPECT_EQ(stream.position(), 50);
+  for (Offset start : {Offset{99}, Offset{50}, Offset{0}, Offset{-1},
+                       std::numeric_limits<Offset>::min()}) {
+    SCOPED_TRACE(start);
+    absl::StatusOr<Stream> stream = log->StreamFrom(start);
+    EXPECT_TRUE(memlog::IsImpossibleOffset(stream.status())) << stream.status();
+    EXPECT_EQ(stream.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_FALSE(IsLagged(stream.status()));
+  }
+  // The start offset itself is fine.
+  Stream stream = log->StreamFrom(100).value();
+  ExpectNext(stream, 100);
+}
+
+TEST(StreamTest, StreamFromPastMaxOffsetIsAnImpossibleOffset) {
+  std::unique_ptr<Log> log = CreateLog();
+  absl::StatusOr<Stream> stream =
+      log->StreamFrom(std::numeric_limits<Offset>::max());
+  EXPECT_TRUE(memlog::IsImpossibleOffset(stream.status())) << stream.status();
+  EXPECT_TRUE(log->StreamFrom(kMaxOffset).ok());
 }
 
 TEST(StreamTest, MovedStreamKeepsItsPosition) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 3);
-  Stream stream = log->StreamFrom(0);
+  Stream stream = log->StreamFrom(0).value();
   ExpectNext(stream, 0);
   Stream moved = std::move(stream);
   EXPECT_EQ(moved.position(), 1);
   ExpectNext(moved, 1);
-  Stream assigned = log->StreamFrom(0);
+  Stream assigned = log->StreamFrom(0).value();
   assigned = std::move(moved);
   ExpectNext(assigned, 2);
 }
@@ -156,7 +171,7 @@ TEST(StreamTest, ViewsFromAStreamOutliveTheStreamAndTheLog) {
   WriteRecords(*log, 2);
   absl::StatusOr<RecordView> record;
   {
-    Stream stream = log->StreamFrom(1);
+    Stream stream = log->StreamFrom(1).value();
     record = stream.Next();
   }
   log.reset();
@@ -172,7 +187,7 @@ TEST(StreamTest, NextBlocksUntilAWriteWakesIt) {
   std::latch reader_started(1);
   absl::StatusOr<RecordView> record;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(0);
+    Stream stream = log->StreamFrom(0).value();
     reader_started.count_down();
     record = stream.Next();
   });
@@ -195,7 +210,7 @@ TEST(StreamTest, EachWriteWakesTheWaitingStreamInTurn) {
   Offset taken = -1;
   std::vector<std::string> seen;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(0);
+    Stream stream = log->StreamFrom(0).value();
     for (int i = 0; i < kRounds; ++i) {
       absl::StatusOr<RecordView> record = stream.Next();
       std::lock_guard<std::mutex> lock(mu);
@@ -229,7 +244,7 @@ TEST(StreamTest, ManyStreamsEachReceiveEveryRecordInOrder) {
   std::vector<std::thread> readers;
   for (int r = 0; r < kReaders; ++r) {
     readers.emplace_back([&, r] {
-      Stream stream = log->StreamFrom(0);
+      Stream stream = log->StreamFrom(0).value();
       started.count_down();
       for (;;) {
         absl::StatusOr<RecordView> record = stream.Next();
@@ -263,7 +278,7 @@ TEST(StreamTest, ManyStreamsEachReceiveEveryRecordInOrder) {
 TEST(StreamTest, NextUntilAPastDeadlineReturnsAWrittenRecord) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 1);
-  Stream stream = log->StreamFrom(0);
+  Stream stream = log->StreamFrom(0).value();
   absl::StatusOr<RecordView> record = stream.NextUntil(kPast);
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->offset(), 0);
@@ -271,10 +286,10 @@ TEST(StreamTest, NextUntilAPastDeadlineReturnsAWrittenRecord) {
 
 TEST(StreamTest, NextUntilAPastDeadlineWithoutARecordExceedsItAndStays) {
   std::unique_ptr<Log> log = CreateLog();
-  Stream stream = log->StreamFrom(0);
+  Stream stream = log->StreamFrom(0).value();
   const absl::Time past = absl::Now() - absl::Seconds(1);
   absl::StatusOr<RecordView> record = stream.NextUntil(past);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(record.status())) << Describe(record);
+  EXPECT_TRUE(memlog::IsWaitTimedOut(record.status())) << Describe(record);
   EXPECT_EQ(record.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(stream.position(), 0);
   // The stream stays usable.
@@ -284,11 +299,11 @@ TEST(StreamTest, NextUntilAPastDeadlineWithoutARecordExceedsItAndStays) {
 
 TEST(StreamTest, NextForZeroOrNegativeTimeoutDoesNotWait) {
   std::unique_ptr<Log> log = CreateLog();
-  Stream stream = log->StreamFrom(0);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(
-      stream.NextFor(absl::ZeroDuration()).status()));
+  Stream stream = log->StreamFrom(0).value();
   EXPECT_TRUE(
-      memlog::IsDeadlineExceeded(stream.NextFor(-absl::Seconds(1)).status()));
+      memlog::IsWaitTimedOut(stream.NextFor(absl::ZeroDuration()).status()));
+  EXPECT_TRUE(
+      memlog::IsWaitTimedOut(stream.NextFor(-absl::Seconds(1)).status()));
   WriteRecords(*log, 1);
   absl::StatusOr<RecordView> record = stream.NextFor(absl::ZeroDuration());
   ASSERT_TRUE(record.ok()) << record.status();
@@ -300,7 +315,7 @@ TEST(StreamTest, NextForIsWokenByAWriteBeforeItsTimeout) {
   std::latch reader_started(1);
   absl::StatusOr<RecordView> record;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(0);
+    Stream stream = log->StreamFrom(0).value();
     reader_started.count_down();
     // Far longer than the test may run: only the write can end the wait.
     record = stream.NextFor(absl::Hours(1));
@@ -319,12 +334,12 @@ TEST(StreamTest, NextOnACancelledStreamReturnsCancelledWithoutAdvancing) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 3);
   std::stop_source stop;
-  Stream stream = log->StreamFrom(0, stop.get_token());
+  Stream stream = log->StreamFrom(0, stop.get_token()).value();
   ExpectNext(stream, 0);
   stop.request_stop();
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<RecordView> record = stream.Next();
-    EXPECT_TRUE(memlog::IsCancelled(record.status())) << Describe(record);
+    EXPECT_TRUE(memlog::IsWaitCancelled(record.status())) << Describe(record);
     EXPECT_EQ(record.status().code(), absl::StatusCode::kCancelled);
     EXPECT_EQ(stream.position(), 1);
   }
@@ -338,7 +353,7 @@ TEST(StreamTest, CancellingABlockedNextEndsIt) {
   absl::StatusOr<RecordView> record;
   Offset position = -1;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(1, stop.get_token());
+    Stream stream = log->StreamFrom(1, stop.get_token()).value();
     reader_started.count_down();
     record = stream.Next();
     position = stream.position();
@@ -346,7 +361,7 @@ TEST(StreamTest, CancellingABlockedNextEndsIt) {
   reader_started.wait();
   stop.request_stop();
   reader.join();
-  EXPECT_TRUE(memlog::IsCancelled(record.status())) << Describe(record);
+  EXPECT_TRUE(memlog::IsWaitCancelled(record.status())) << Describe(record);
   EXPECT_EQ(position, 1);
   // Cancelling the stream does not touch the log.
   EXPECT_FALSE(log->closed());
@@ -359,25 +374,25 @@ TEST(StreamTest, JthreadStopTokenCancelsItsStreamOnDestruction) {
   absl::Status ending;
   {
     std::jthread reader([&](std::stop_token stop) {
-      Stream stream = log->StreamFrom(0, stop);
+      Stream stream = log->StreamFrom(0, stop).value();
       reader_started.count_down();
       absl::StatusOr<RecordView> record = stream.Next();
       ending = record.status();
     });
     reader_started.wait();
   }  // ~jthread requests stop, then joins.
-  EXPECT_TRUE(memlog::IsCancelled(ending)) << ending;
+  EXPECT_TRUE(memlog::IsWaitCancelled(ending)) << ending;
 }
 
 TEST(StreamTest, CancellingOneStreamLeavesOthersWaiting) {
   std::unique_ptr<Log> log = CreateLog();
   std::stop_source cancelled;
   std::stop_source kept;
-  Stream first = log->StreamFrom(0, cancelled.get_token());
-  Stream second = log->StreamFrom(0, kept.get_token());
+  Stream first = log->StreamFrom(0, cancelled.get_token()).value();
+  Stream second = log->StreamFrom(0, kept.get_token()).value();
   cancelled.request_stop();
-  EXPECT_TRUE(memlog::IsCancelled(first.Next().status()));
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(second.NextUntil(kPast).status()));
+  EXPECT_TRUE(memlog::IsWaitCancelled(first.Next().status()));
+  EXPECT_TRUE(memlog::IsWaitTimedOut(second.NextUntil(kPast).status()));
   WriteRecords(*log, 1);
   ExpectNext(second, 0);
 }
@@ -389,7 +404,7 @@ TEST(StreamTest, ClosedLogStreamReturnsWhatExistsThenClosed) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 3);
   log->Close();
-  Stream stream = log->StreamFrom(0);
+  Stream stream = log->StreamFrom(0).value();
   for (Offset offset = 0; offset < 3; ++offset) ExpectNext(stream, offset);
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<RecordView> record = stream.Next();
@@ -406,7 +421,7 @@ TEST(StreamTest, ClosingWhileBlockedEndsTheStreamWithClosed) {
   std::vector<std::string> seen;
   absl::Status ending;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(0);
+    Stream stream = log->StreamFrom(0).value();
     for (;;) {
       absl::StatusOr<RecordView> record = stream.Next();
       if (!record.ok()) {
@@ -432,7 +447,7 @@ TEST(StreamTest, RecordsWrittenJustBeforeCloseAreStillReturned) {
   std::vector<Offset> offsets;
   absl::Status ending;
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(0);
+    Stream stream = log->StreamFrom(0).value();
     reader_started.count_down();
     for (;;) {
       absl::StatusOr<RecordView> record = stream.Next();
@@ -456,7 +471,7 @@ TEST(StreamTest, RecordsWrittenJustBeforeCloseAreStillReturned) {
 
 TEST(StreamTest, StreamOvertakenByPurgesReportsLaggedThenContinues) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 2});
-  Stream stream = log->StreamFrom(0);
+  Stream stream = log->StreamFrom(0).value();
   WriteRecords(*log, 7);  // segments 0-1, 2-3, 4-5, 6: retains 4..6
   ASSERT_EQ(log->Range().earliest, 4);
   absl::StatusOr<RecordView> record = stream.Next();
@@ -480,7 +495,7 @@ TEST(StreamTest, LaggedCountIsExactForEverySegmentSizeAndPosition) {
         SCOPED_TRACE(testing::Message()
                      << "segment size " << segment_size << ", " << writes
                      << " writes, stream from " << from);
-        Stream stream = log->StreamFrom(from);
+        Stream stream = log->StreamFrom(from).value();
         if (from < range.earliest) {
           absl::StatusOr<RecordView> lagged = stream.Next();
           ASSERT_TRUE(IsLagged(lagged.status())) << Describe(lagged);
@@ -491,8 +506,7 @@ TEST(StreamTest, LaggedCountIsExactForEverySegmentSizeAndPosition) {
              ++o) {
           ExpectNext(stream, o);
         }
-        EXPECT_TRUE(
-            memlog::IsDeadlineExceeded(stream.NextUntil(kPast).status()));
+        EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kPast).status()));
       }
     }
   }
@@ -501,7 +515,7 @@ TEST(StreamTest, LaggedCountIsExactForEverySegmentSizeAndPosition) {
 TEST(StreamTest, LaggedMessageNamesTheMissedRecordsAndWhereItContinues) {
   std::unique_ptr<Log> log =
       CreateLog({.start_offset = 300, .segment_size = 10});
-  Stream stream = log->StreamFrom(303);
+  Stream stream = log->StreamFrom(303).value();
   WriteRecords(*log, 31);  // 300..330: retains 320..330
   absl::StatusOr<RecordView> record = stream.Next();
   ASSERT_TRUE(IsLagged(record.status())) << Describe(record);
@@ -514,7 +528,7 @@ TEST(StreamTest, LaggedMessageNamesTheMissedRecordsAndWhereItContinues) {
 TEST(StreamTest, StreamThatReadSomeThenFellBehindMissesOnlyTheRest) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 3});
   WriteRecords(*log, 2);
-  Stream stream = log->StreamFrom(0);
+  Stream stream = log->StreamFrom(0).value();
   ExpectNext(stream, 0);
   WriteRecords(*log, 8);  // 0..9: retains 6..9
   ASSERT_EQ(log->Range().earliest, 6);
@@ -527,8 +541,8 @@ TEST(StreamTest, StreamThatReadSomeThenFellBehindMissesOnlyTheRest) {
 TEST(StreamTest, WaitingStreamOvertakenWhileAwayReportsLagged) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
   WriteRecords(*log, 1);
-  Stream stream = log->StreamFrom(1);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(stream.NextUntil(kPast).status()));
+  Stream stream = log->StreamFrom(1).value();
+  EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kPast).status()));
   WriteRecords(*log, 4);  // 0..4: retains 3..4
   absl::StatusOr<RecordView> record = stream.NextUntil(kPast);
   ASSERT_TRUE(IsLagged(record.status())) << Describe(record);
@@ -542,11 +556,11 @@ TEST(StreamTest, WaitingStreamOvertakenWhileAwayReportsLagged) {
 TEST(StreamTest, NextBatchFillsTheBatchFromWrittenRecords) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 10);
-  Stream stream = log->StreamFrom(2);
+  Stream stream = log->StreamFrom(2).value();
   std::vector<RecordView> batch(4);
   ReadResult result = stream.NextBatch(absl::MakeSpan(batch));
   EXPECT_TRUE(result.ok()) << result.status;
-  ASSERT_EQ(result.count, 4u);
+  ASSERT_EQ(result.count, 4);
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(batch[i].offset(), static_cast<Offset>(2 + i));
     EXPECT_EQ(batch[i].data(), Payload(static_cast<Offset>(2 + i)));
@@ -557,11 +571,11 @@ TEST(StreamTest, NextBatchFillsTheBatchFromWrittenRecords) {
 TEST(StreamTest, NextBatchReturnsWhatIsWrittenWithoutWaitingForMore) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 3);
-  Stream stream = log->StreamFrom(1);
+  Stream stream = log->StreamFrom(1).value();
   std::vector<RecordView> batch(10);
   ReadResult result = stream.NextBatch(absl::MakeSpan(batch));
   EXPECT_TRUE(result.ok()) << result.status;
-  ASSERT_EQ(result.count, 2u);
+  ASSERT_EQ(result.count, 2);
   EXPECT_EQ(batch[0].offset(), 1);
   EXPECT_EQ(batch[1].offset(), 2);
   EXPECT_EQ(stream.position(), 3);
@@ -570,11 +584,11 @@ TEST(StreamTest, NextBatchReturnsWhatIsWrittenWithoutWaitingForMore) {
 TEST(StreamTest, NextBatchSpansSegmentBoundaries) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 3});
   WriteRecords(*log, 6);  // segments 0-2 and 3-5
-  Stream stream = log->StreamFrom(1);
+  Stream stream = log->StreamFrom(1).value();
   std::vector<RecordView> batch(5);
   ReadResult result = stream.NextBatch(absl::MakeSpan(batch));
   EXPECT_TRUE(result.ok()) << result.status;
-  ASSERT_EQ(result.count, 5u);
+  ASSERT_EQ(result.count, 5);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(batch[i].offset(), static_cast<Offset>(1 + i));
   }
@@ -583,11 +597,11 @@ TEST(StreamTest, NextBatchSpansSegmentBoundaries) {
 TEST(StreamTest, NextBatchWithAPastDeadlineAndNoRecordReturnsNothing) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 2);
-  Stream stream = log->StreamFrom(2);
+  Stream stream = log->StreamFrom(2).value();
   std::vector<RecordView> batch(3);
   ReadResult result = stream.NextBatch(absl::MakeSpan(batch), kPast);
-  EXPECT_EQ(result.count, 0u);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(result.status)) << result.status;
+  EXPECT_EQ(result.count, 0);
+  EXPECT_TRUE(memlog::IsWaitTimedOut(result.status)) << result.status;
   EXPECT_EQ(stream.position(), 2);
 }
 
@@ -597,7 +611,7 @@ TEST(StreamTest, NextBatchWaitsForAtLeastOneRecord) {
   ReadResult result;
   std::vector<RecordView> batch(8);
   std::thread reader([&] {
-    Stream stream = log->StreamFrom(0);
+    Stream stream = log->StreamFrom(0).value();
     reader_started.count_down();
     result = stream.NextBatch(absl::MakeSpan(batch));
   });
@@ -606,9 +620,9 @@ TEST(StreamTest, NextBatchWaitsForAtLeastOneRecord) {
   reader.join();
   EXPECT_TRUE(result.ok()) << result.status;
   // The reader may wake after the first write or after all three.
-  ASSERT_GE(result.count, 1u);
-  ASSERT_LE(result.count, 3u);
-  for (size_t i = 0; i < result.count; ++i) {
+  ASSERT_GE(result.count, 1);
+  ASSERT_LE(result.count, 3);
+  for (int64_t i = 0; i < result.count; ++i) {
     EXPECT_EQ(batch[i].offset(), static_cast<Offset>(i));
   }
 }
@@ -616,24 +630,24 @@ TEST(StreamTest, NextBatchWaitsForAtLeastOneRecord) {
 TEST(StreamTest, NextBatchReportsLaggedCloseAndCancelAsNext) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
   std::stop_source stop;
-  Stream stream = log->StreamFrom(0, stop.get_token());
+  Stream stream = log->StreamFrom(0, stop.get_token()).value();
   WriteRecords(*log, 3);  // retains 1..2
   std::vector<RecordView> batch(4);
   ReadResult lagged = stream.NextBatch(absl::MakeSpan(batch));
-  EXPECT_EQ(lagged.count, 0u);
+  EXPECT_EQ(lagged.count, 0);
   EXPECT_TRUE(IsLagged(lagged.status)) << lagged.status;
   EXPECT_EQ(LaggedCount(lagged.status), 1);
 
   ReadResult rest = stream.NextBatch(absl::MakeSpan(batch));
-  EXPECT_EQ(rest.count, 2u);
+  EXPECT_EQ(rest.count, 2);
   log->Close();
   ReadResult closed = stream.NextBatch(absl::MakeSpan(batch));
-  EXPECT_EQ(closed.count, 0u);
+  EXPECT_EQ(closed.count, 0);
   EXPECT_TRUE(IsClosed(closed.status)) << closed.status;
   stop.request_stop();
   ReadResult cancelled = stream.NextBatch(absl::MakeSpan(batch));
-  EXPECT_EQ(cancelled.count, 0u);
-  EXPECT_TRUE(memlog::IsCancelled(cancelled.status)) << cancelled.status;
+  EXPECT_EQ(cancelled.count, 0);
+  EXPECT_TRUE(memlog::IsWaitCancelled(cancelled.status)) << cancelled.status;
 }
 
 // ---------------------------------------------------------------------------
@@ -649,15 +663,30 @@ TEST(StreamTest, WaitForAWrittenOffsetReturnsAtOnce) {
 TEST(StreamTest, WaitForAPurgedOffsetIsOk) {
   std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
   WriteRecords(*log, 5);
-  ASSERT_TRUE(memlog::IsOutOfRange(log->Read(0).status()));
+  ASSERT_TRUE(memlog::IsPurgedOffset(log->Read(0).status()));
   EXPECT_TRUE(log->WaitFor(0, kPast).ok());
+}
+
+TEST(StreamTest, WaitForAnOffsetBeforeTheStartIsAnImpossibleOffsetAtOnce) {
+  std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
+  WriteRecords(*log, 3);
+  for (Offset offset :
+       {Offset{9}, Offset{0}, Offset{-1}, std::numeric_limits<Offset>::min(),
+        std::numeric_limits<Offset>::max()}) {
+    SCOPED_TRACE(offset);
+    // An infinite deadline: the call must not wait for what can never come.
+    const absl::Status status = log->WaitFor(offset);
+    EXPECT_TRUE(memlog::IsImpossibleOffset(status)) << status;
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(log->WaitFor(10).ok());
 }
 
 TEST(StreamTest, WaitForAFutureOffsetWithAPastDeadlineExceedsIt) {
   std::unique_ptr<Log> log = CreateLog();
   WriteRecords(*log, 3);
   const absl::Status status = log->WaitFor(3, kPast);
-  EXPECT_TRUE(memlog::IsDeadlineExceeded(status)) << status;
+  EXPECT_TRUE(memlog::IsWaitTimedOut(status)) << status;
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
 }
 
@@ -687,7 +716,7 @@ TEST(StreamTest, WaitForEndsWithCancelledWhenStopped) {
   waiter_started.wait();
   stop.request_stop();
   waiter.join();
-  EXPECT_TRUE(memlog::IsCancelled(status)) << status;
+  EXPECT_TRUE(memlog::IsWaitCancelled(status)) << status;
 }
 
 TEST(StreamTest, WaitForEndsWithClosedWhenTheLogCloses) {

@@ -18,11 +18,13 @@
 //    (writer, sequence) is the one the writer was acknowledged for at that
 //    offset. A read fails only as the log's state allows: future-offset only
 //    for an offset above the latest seen by a Range() taken before the read,
-//    out-of-range only for an offset below the start offset or below the
-//    earliest seen by a Range() taken after it. A writer reading back the
+//    impossible-offset only for an offset below the start offset, and
+//    purged-offset only for one below the earliest seen by a Range() taken
+//    after it. A writer reading back the
 //    offset it was just given never gets future-offset (visibility).
 // 3. A batch read fills consecutive offsets from its start; it is short only
-//    with a future-offset or out-of-range status, under the same conditions.
+//    with a future-offset, purged-offset or impossible-offset status, under
+//    the same conditions.
 // 4. A stream sees strictly increasing, gap-free offsets, except where it was
 //    told it lagged, and then it skips exactly the reported count. It ends
 //    with IsClosed only after returning every record written before Close().
@@ -34,7 +36,7 @@
 //    while it has not lagged.
 // 7. Zero-copy views taken before a purge stay intact after it: a view held
 //    while its record is purged (checked: reading the offset then reports
-//    out-of-range) still holds the same bytes.
+//    purged-offset) still holds the same bytes.
 //
 // The test is bounded in iterations and, as a safety net for slow sanitizer
 // builds, in time; it asserts that enough purges happened to mean something.
@@ -212,10 +214,18 @@ class StressState {
                                     " reported future although latest was ",
                                     before.latest, ": ", status.ToString()));
       }
-    } else if (memlog::IsOutOfRange(status)) {
-      if (offset >= config.start_offset && offset >= after.earliest) {
+    } else if (memlog::IsImpossibleOffset(status)) {
+      if (offset >= config.start_offset && offset <= kMaxOffset) {
         violations.Add(absl::StrCat(who, ": offset ", offset,
-                                    " reported out of range although earliest "
+                                    " reported impossible although the start "
+                                    "offset is ",
+                                    config.start_offset, ": ",
+                                    status.ToString()));
+      }
+    } else if (memlog::IsPurgedOffset(status)) {
+      if (offset < config.start_offset || offset >= after.earliest) {
+        violations.Add(absl::StrCat(who, ": offset ", offset,
+                                    " reported purged although earliest "
                                     "was ",
                                     after.earliest, ": ", status.ToString()));
       }
@@ -288,7 +298,7 @@ void RunWriter(Log& log, StressState& state, uint32_t writer,
     if (back.ok()) {
       state.CheckRecord("writer read-back", *offset, back->metadata.offset,
                         back->data);
-    } else if (!memlog::IsOutOfRange(back.status())) {
+    } else if (!memlog::IsPurgedOffset(back.status())) {
       state.violations.Add(absl::StrCat("writer ", writer, ": read-back of ",
                                         *offset, ": ",
                                         back.status().ToString()));
@@ -372,13 +382,13 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
       ReadResult result;
       if (kind == ReaderKind::kReadBatch) {
         result = log.ReadBatch(offset, absl::MakeSpan(records.data(), size));
-        for (size_t i = 0; i < result.count; ++i) {
+        for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
           state.CheckRecord(who, offset + static_cast<Offset>(i),
                             records[i].metadata.offset, records[i].data);
         }
       } else {
         result = log.ReadBatchView(offset, absl::MakeSpan(views.data(), size));
-        for (size_t i = 0; i < result.count; ++i) {
+        for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
           state.CheckRecord(who, offset + static_cast<Offset>(i),
                             views[i].offset(), views[i].data());
         }
@@ -389,12 +399,12 @@ int64_t RunReader(const Log& log, StressState& state, ReaderKind kind,
       const OffsetRange after = log.Range();
       state.CheckMonotonic(who, last_range, after);
       if (result.ok()) {
-        if (result.count != size) {
+        if (result.count != static_cast<int64_t>(size)) {
           state.violations.Add(absl::StrCat(who, ": OK with ", result.count,
                                             " of ", size, " records"));
         }
       } else {
-        if (result.count >= size) {
+        if (result.count >= static_cast<int64_t>(size)) {
           state.violations.Add(absl::StrCat(who, ": full batch with status ",
                                             result.status.ToString()));
         }
@@ -427,7 +437,7 @@ StreamResult RunStream(const Log& log, StressState& state, Offset start,
                        size_t batch, bool laggard) {
   const int64_t seg = state.config.segment_size;
   StreamResult result;
-  Stream stream = log.StreamFrom(start);
+  Stream stream = log.StreamFrom(start).value();
   Offset expected = start;
   // Per writer: the last sequence seen, and whether the stream lagged since.
   std::vector<std::optional<uint64_t>> last_sequence(
@@ -478,7 +488,7 @@ StreamResult RunStream(const Log& log, StressState& state, Offset start,
       }
       break;
     }
-    for (size_t i = 0; i < got.count; ++i) {
+    for (size_t i = 0; i < static_cast<size_t>(got.count); ++i) {
       const RecordView& view = views[i];
       if (view.offset() != expected) {
         state.violations.Add(absl::StrCat(who, ": expected offset ", expected,
@@ -533,7 +543,7 @@ int64_t RunViewHolder(const Log& log, StressState& state) {
     }
     absl::StatusOr<RecordView> view = log.ReadView(range.latest);
     if (!view.ok()) {
-      if (!memlog::IsOutOfRange(view.status())) {
+      if (!memlog::IsPurgedOffset(view.status())) {
         state.violations.Add(
             absl::StrCat("view holder: ", view.status().ToString()));
       }
@@ -545,7 +555,7 @@ int64_t RunViewHolder(const Log& log, StressState& state) {
     // was purged.
     if (!log.WaitFor(view->offset() + 3 * seg).ok()) break;
     absl::StatusOr<Record> gone = log.Read(view->offset());
-    if (!memlog::IsOutOfRange(gone.status())) {
+    if (!memlog::IsPurgedOffset(gone.status())) {
       state.violations.Add(absl::StrCat("view holder: offset ", view->offset(),
                                         " should be purged, got ",
                                         gone.status().ToString()));
@@ -707,7 +717,7 @@ TEST(LogStressTest, ReadsAndRangeAgreeOnWhatIsPurged) {
     const OffsetRange before = log->Range();
     if (log->Read(before.earliest - 1).ok()) ++read_below_earliest;
     absl::StatusOr<RecordView> view = log->ReadView(before.earliest);
-    if (memlog::IsOutOfRange(view.status()) &&
+    if (memlog::IsPurgedOffset(view.status()) &&
         log->Range().earliest <= before.earliest) {
       ++purged_but_listed;
     }

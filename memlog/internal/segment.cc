@@ -9,7 +9,7 @@ namespace memlog::internal {
 
 Segment::Segment(int64_t capacity) : capacity_(capacity) {}
 
-Segment::~Segment() { ReleaseStorage(); }
+Segment::~Segment() { FreeStorage(); }
 
 bool Segment::TryClaim() {
   int64_t free = 0;
@@ -19,6 +19,7 @@ bool Segment::TryClaim() {
 }
 
 void Segment::Reset(int64_t base) {
+  MEMLOG_DCHECK(claimed(), "Reset() of a segment that is not claimed");
   base_.store(base, std::memory_order_relaxed);
   count_ = 0;
   published_.store(0, std::memory_order_relaxed);
@@ -28,6 +29,12 @@ void Segment::Reset(int64_t base) {
 }
 
 void Segment::ReleaseStorage() {
+  MEMLOG_DCHECK(claimed(), "ReleaseStorage() of a segment that is not claimed");
+  FreeStorage();
+  Reset(base());
+}
+
+void Segment::FreeStorage() {
   for (int block = 0; block < kMaxBlocks; ++block) {
     delete[] blocks_[block];
     blocks_[block] = nullptr;
@@ -35,7 +42,6 @@ void Segment::ReleaseStorage() {
   chunks_.clear();
   chunks_.shrink_to_fit();
   allocated_bytes_ = 0;
-  Reset(base());
 }
 
 Slot* Segment::NextSlot() {
@@ -70,7 +76,11 @@ char* Segment::ReserveBytes(size_t size) {
   const size_t chunk_size = NextChunkSize(size);
   std::unique_ptr<char[]> bytes(new (std::nothrow) char[chunk_size]);
   if (bytes == nullptr) return nullptr;
-  chunks_.push_back(Chunk{std::move(bytes), chunk_size});
+  try {
+    chunks_.push_back(Chunk{std::move(bytes), chunk_size});
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // `bytes` is freed; the segment is as it was
+  }
   allocated_bytes_ += static_cast<int64_t>(chunk_size);
   chunk_index_ = chunks_.size() - 1;
   chunk_used_ = size;

@@ -33,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "memlog/internal/assert.h"
+
 namespace memlog::internal {
 
 // Where a record's bytes are, when it was written, and how long it is.
@@ -73,7 +75,11 @@ class Segment {
   }
 
   // Takes `n` more references. REQUIRES: the caller holds one.
-  void Ref(int64_t n = 1) { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void Ref(int64_t n = 1) {
+    const int64_t before = refs_.fetch_add(n, std::memory_order_relaxed);
+    MEMLOG_DCHECK((before & ~kOrphaned) > 0 && n >= 0,
+                  "Ref() of a segment the caller holds no reference on");
+  }
 
   // Drops `n` references. The segment becomes free when the last one goes,
   // and is freed then if its log no longer exists.
@@ -81,9 +87,11 @@ class Segment {
     // The release that takes an orphaned segment's count to zero frees it;
     // the orphan bit is read in the same atomic step, so exactly one thread
     // decides, and after every other holder's release.
-    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == (kOrphaned | n)) {
-      delete this;
-    }
+    const int64_t before = refs_.fetch_sub(n, std::memory_order_acq_rel);
+    MEMLOG_DCHECK((before & ~kOrphaned) >= n && n > 0,
+                  "Unref() of more references than are held: a double "
+                  "release");
+    if (before == (kOrphaned | n)) delete this;
   }
 
   // --- Writer side. REQUIRES: the log's writer lock. ---
@@ -100,15 +108,30 @@ class Segment {
   void ReleaseStorage();
 
   // Returns a claimed segment to the free state, for a later claim.
-  void Unclaim() { refs_.store(0, std::memory_order_release); }
+  void Unclaim() {
+    MEMLOG_DCHECK(claimed(), "Unclaim() of a segment that is not claimed");
+    refs_.store(0, std::memory_order_release);
+  }
 
   // Makes a claimed segment live, holding one reference for the caller.
-  void Activate() { refs_.store(1, std::memory_order_release); }
+  void Activate() {
+    MEMLOG_DCHECK(claimed(), "Activate() of a segment that is not claimed");
+    refs_.store(1, std::memory_order_release);
+  }
+
+  // Whether the writer holds the segment exclusively (see TryClaim()).
+  bool claimed() const {
+    return refs_.load(std::memory_order_relaxed) == kClaimed;
+  }
 
   // Copies `data` into the segment as its next record and publishes it.
   // Returns false, changing nothing, if memory could not be allocated.
   // REQUIRES: live, !full(), !data.empty().
   bool Append(std::string_view data, int64_t created_unix_nanos) {
+    MEMLOG_DCHECK(!full(), "Append() to a full segment");
+    MEMLOG_DCHECK(!data.empty(), "Append() of an empty record");
+    MEMLOG_DCHECK((refs_.load(std::memory_order_relaxed) & ~kOrphaned) > 0,
+                  "Append() to a segment that is not live");
     // The common case, inline: the slot's block exists and the current chunk
     // has room. Everything else is AppendSlow().
     const SlotAddress address = AddressOf(count_);
@@ -148,6 +171,8 @@ class Segment {
   }
   // REQUIRES: index < published().
   const Slot& slot(int64_t index) const {
+    MEMLOG_DCHECK(index >= 0 && index < count_or_published(),
+                  "slot() of a record that is not published");
     const SlotAddress address = AddressOf(index);
     return blocks_[address.block][address.index];
   }
@@ -184,6 +209,13 @@ class Segment {
   };
 
   bool AppendSlow(std::string_view data, int64_t created_unix_nanos);
+  // Frees the slot blocks and chunks.
+  void FreeStorage();
+  // What a slot index is checked against: published() (a reader's view of
+  // it suffices: slots are only ever added).
+  int64_t count_or_published() const {
+    return published_.load(std::memory_order_relaxed);
+  }
   // Returns room for `size` payload bytes, or nullptr if allocation failed.
   char* ReserveBytes(size_t size);
   // The size of the next chunk: enough for the rest of the segment if its

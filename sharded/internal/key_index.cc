@@ -5,30 +5,73 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/string_view.h"
 
 namespace memlog::sharded::internal {
-namespace {
 
-// The maps hash absl::string_view (not std::string_view in this Abseil), so
-// lookups convert.
-absl::string_view AsAbsl(std::string_view key) {
-  return absl::string_view(key.data(), key.size());
+void KeyIndex::Reserve(std::string_view key, Offset offset) {
+  const bool starts_segment = SegmentBase(offset) != active_base_;
+  Map& target = starts_segment ? next_segment_ : active_;
+  auto it = target.find(key);
+  if (it == target.end()) {
+    it = target.try_emplace(std::string(key)).first;
+  }
+  std::vector<Offset>& offsets = it->second.offsets;
+  try {
+    offsets.reserve(offsets.size() + 1);
+  } catch (...) {
+    if (offsets.empty()) target.erase(it);
+    throw;
+  }
 }
 
-}  // namespace
+void KeyIndex::CancelReserve(std::string_view key, Offset offset) {
+  Map& target = SegmentBase(offset) != active_base_ ? next_segment_ : active_;
+  // Only an entry made by the reservation is empty; a key's entry with
+  // offsets just keeps the spare capacity.
+  if (auto it = target.find(key);
+      it != target.end() && it->second.offsets.empty()) {
+    target.erase(it);
+  }
+}
 
-void KeyIndex::StartSegment() {
-  history_ = std::move(active_);
-  active_.clear();
+void KeyIndex::Advance(Map next, Offset base) {
+  // The old history goes to dropped_ to be freed outside the lock; a map
+  // still waiting there from an earlier purge (nobody took it) is freed now.
+  Map& slot = dropped_[0].empty() ? dropped_[0] : dropped_[1];
+  slot = std::move(history_);
+  // A log that rotated without the index knowing has already purged what is
+  // now the active map's predecessor; a skipped segment leaves no history.
+  if (active_base_ != kInvalidOffset && base == active_base_ + segment_size_) {
+    history_ = std::move(active_);
+  } else {
+    Map& spare = dropped_[0].empty() ? dropped_[0] : dropped_[1];
+    spare = std::move(active_);
+    history_.clear();
+  }
+  active_ = std::move(next);
+  active_base_ = base;
+}
+
+void KeyIndex::FollowPurge(Offset log_earliest) {
+  // The history's segment starts at active_base_ - segment_size_ and ends
+  // before active_base_: purged once the log's earliest reaches active_base_.
+  if (!history_.empty() && active_base_ != kInvalidOffset &&
+      log_earliest >= active_base_) {
+    Map& slot = dropped_[0].empty() ? dropped_[0] : dropped_[1];
+    slot = std::move(history_);
+    history_.clear();
+  }
 }
 
 void KeyIndex::Add(std::string_view key, Offset offset) {
-  auto it = active_.find(AsAbsl(key));
-  if (it == active_.end()) {
-    KeyRecords records;
+  const Offset base = SegmentBase(offset);
+  if (base != active_base_) Advance(std::move(next_segment_), base);
+  // Reserve() made the entry and the room for the offset.
+  auto it = active_.find(key);
+  KeyRecords& records = it->second;
+  if (records.offsets.empty()) {
     // Continue the key's chain from the history, or start a new one.
-    if (auto h = history_.find(AsAbsl(key)); h != history_.end()) {
+    if (auto h = history_.find(key); h != history_.end()) {
       records.chain = h->second.chain;
       records.first_seq =
           h->second.first_seq + static_cast<int64_t>(h->second.offsets.size());
@@ -36,17 +79,16 @@ void KeyIndex::Add(std::string_view key, Offset offset) {
       records.chain = offset;
       records.first_seq = 0;
     }
-    it = active_.emplace(std::string(key), std::move(records)).first;
   }
-  it->second.offsets.push_back(offset);
+  records.offsets.push_back(offset);
 }
 
 KeyIndex::Entries KeyIndex::Find(std::string_view key) const {
   Entries entries{nullptr, nullptr};
-  if (auto h = history_.find(AsAbsl(key)); h != history_.end()) {
+  if (auto h = history_.find(key); h != history_.end()) {
     entries.history = &h->second;
   }
-  if (auto a = active_.find(AsAbsl(key)); a != active_.end()) {
+  if (auto a = active_.find(key); a != active_.end()) {
     entries.active = &a->second;
   }
   return entries;
@@ -97,7 +139,7 @@ OffsetRange KeyIndex::Range(std::string_view key) const {
 size_t KeyIndex::key_count() const {
   size_t count = active_.size();
   for (const auto& [key, records] : history_) {
-    if (!active_.contains(AsAbsl(key))) ++count;
+    if (!active_.contains(key)) ++count;
   }
   return count;
 }

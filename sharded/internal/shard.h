@@ -15,10 +15,10 @@
 #define MEMLOG_SHARDED_INTERNAL_SHARD_H_
 
 #include <memory>
-#include <mutex>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "memlog/internal/mutex.h"
 #include "memlog/log.h"
 #include "sharded/internal/key_index.h"
 
@@ -27,13 +27,15 @@ namespace memlog::sharded::internal {
 // Aligned to a cache line so that writers of neighbouring shards do not
 // contend on one line.
 struct alignas(64) Shard {
-  explicit Shard(std::unique_ptr<memlog::Log> shard_log)
-      : log(std::move(shard_log)) {}
+  Shard(std::unique_ptr<memlog::Log> shard_log,
+        const memlog::Options& options)
+      : log(std::move(shard_log)),
+        index(options.start_offset, options.segment_size) {}
 
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  mutable std::mutex mu;
+  mutable memlog::internal::Mutex mu;
   // Written only by the sharded log, under `mu`.
   const std::unique_ptr<memlog::Log> log;
   KeyIndex index ABSL_GUARDED_BY(mu);

@@ -51,7 +51,7 @@ TEST(ShardedLogFromAnotherWorkspace, ReadsBackEachKeysRecordsInOrder) {
   memlog::ReadResult read =
       (*log)->ReadBatch("users", 0, absl::MakeSpan(users));
   EXPECT_TRUE(memlog::IsFutureOffset(read.status)) << read.status;
-  ASSERT_EQ(read.count, 2u);
+  ASSERT_EQ(read.count, 2);
   EXPECT_EQ(users[0].key, "users");
   EXPECT_EQ(users[0].data, "tom");
   EXPECT_EQ(users[1].key, "users");

@@ -40,7 +40,7 @@ absl::Status RunLog() {
 
 absl::Status RunShardedLog() {
   absl::StatusOr<std::unique_ptr<memlog::sharded::Log>> log =
-      memlog::sharded::Log::Create({.num_shards = 4});
+      memlog::sharded::Log::Create({.num_shards = 4, .shard = {}});
   if (!log.ok()) return log.status();
 
   for (std::string_view user : {"tom", "sarah", "ajit"}) {
@@ -56,7 +56,7 @@ absl::Status RunShardedLog() {
   // Running out of the key's records before the batch is full is expected.
   if (!read.ok() && !memlog::IsFutureOffset(read.status)) return read.status;
   std::cout << "sharded: reading all users...\n";
-  for (size_t i = 0; i < read.count; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(read.count); ++i) {
     std::cout << "- " << users[i].data << "\n";
   }
   return absl::OkStatus();

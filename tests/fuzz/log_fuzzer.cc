@@ -1,11 +1,11 @@
 // Copyright memlog authors.
 //
 // Model-based fuzzing of memlog::Log: the input is decoded into a program of
-// operations (create with random options, write, read, batch reads, range,
-// stream steps, waits, close, recreate) that runs against the library and
-// against LogModel, a deliberately naive reference that transcribes the
-// documented behaviour (two std::deque segments and the purge rule, literally).
-// Any difference aborts.
+// operations (create with random options, write, read, batch reads, reads
+// through a memlog::Reader, range, stream steps, waits, close, recreate) that
+// runs against the library and against LogModel, a deliberately naive reference
+// that transcribes the documented behaviour (two std::deque segments and the
+// purge rule, literally). Any difference aborts.
 //
 // Input encoding (see FuzzInput: past the end, every byte reads as 0):
 //   options:  start mode, [start bytes], segment mode, [segment byte],
@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "memlog/log.h"
+#include "memlog/reader.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/log_model.h"
 
@@ -95,6 +96,8 @@ enum Op : uint8_t {
   kDropView,
   kClose,
   kRecreate,
+  kReaderRead,
+  kReaderRelease,
   kOpCount
 };
 
@@ -107,6 +110,7 @@ class Harness {
     for (int steps = 0; steps < 4096 && !in_.empty(); ++steps) Step();
     CheckHeldViews(held_);
     streams_.clear();
+    reader_.reset();
     log_.reset();
     // Views outlive the log.
     CheckHeldViews(held_);
@@ -114,7 +118,8 @@ class Harness {
 
  private:
   void Create() {
-    streams_.clear();  // streams must not outlive their log
+    streams_.clear();  // streams and readers must not outlive their log
+    reader_.reset();
     log_.reset();
     model_.reset();
     Options options;
@@ -128,6 +133,7 @@ class Harness {
                 options.start_offset);
     if (!log.ok()) return;
     log_ = *std::move(log);
+    reader_.emplace(*log_);
     model_.emplace(options.start_offset, options.segment_size,
                    options.max_record_bytes,
                    fake_clock ? std::make_shared<int64_t>(0) : nullptr);
@@ -192,33 +198,45 @@ class Harness {
         if (op == kReadBatch) {
           std::vector<Record> batch(size);
           result = log.ReadBatch(start, absl::MakeSpan(batch));
-          for (size_t i = 0; i < std::min(result.count, expected.value.size());
-               ++i) {
+          const size_t count = CheckedCount(result, size);
+          for (size_t i = 0; i < std::min(count, expected.value.size()); ++i) {
             CheckRecord(batch[i].metadata.offset, batch[i].data,
                         batch[i].metadata.created, *expected.value[i],
                         "ReadBatch");
           }
-          for (size_t i = result.count; i < size; ++i) {
+          // Copies past the count are left as they were.
+          for (size_t i = count; i < size; ++i) {
             MEMLOG_FUZZ_CHECK(batch[i].metadata.offset == kInvalidOffset &&
                                   batch[i].data.empty(),
                               "ReadBatch wrote entry %zu past its count %zu", i,
-                              result.count);
+                              count);
           }
         } else {
-          std::vector<RecordView> batch(size);
+          // Filled with a held view first, if there is one: the entries past
+          // the count must be emptied, not left pinning its segment.
+          std::vector<RecordView> batch(
+              size, held_.empty() ? RecordView() : held_.back().view);
           result = log.ReadBatchView(start, absl::MakeSpan(batch));
-          for (size_t i = 0; i < std::min(result.count, expected.value.size());
-               ++i) {
+          const size_t count = CheckedCount(result, size);
+          for (size_t i = 0; i < std::min(count, expected.value.size()); ++i) {
             CheckRecord(batch[i].offset(), batch[i].data(), batch[i].created(),
                         *expected.value[i], "ReadBatchView");
           }
-          if (result.count > 0) Hold(batch[0], *expected.value[0]);
+          for (size_t i = count; i < size; ++i) {
+            MEMLOG_FUZZ_CHECK(
+                batch[i].offset() == kInvalidOffset && batch[i].data().empty(),
+                "ReadBatchView left entry %zu past its count %zu", i, count);
+          }
+          if (count > 0 && !expected.value.empty()) {
+            Hold(batch[0], *expected.value[0]);
+          }
         }
         CheckStatus(result.status, expected.error, "ReadBatch", start);
-        MEMLOG_FUZZ_CHECK(result.count == expected.value.size(),
-                          "ReadBatch(%lld, %zu): count %zu, model %zu",
-                          static_cast<long long>(start), size, result.count,
-                          expected.value.size());
+        MEMLOG_FUZZ_CHECK(
+            result.count == static_cast<int64_t>(expected.value.size()),
+            "ReadBatch(%lld, %zu): count %lld, model %zu",
+            static_cast<long long>(start), size,
+            static_cast<long long>(result.count), expected.value.size());
         break;
       }
       case kRange: {
@@ -237,8 +255,15 @@ class Harness {
         if (streams_.size() >= 4) streams_.pop_front();
         const Offset start = PickOffset(in_, model);
         std::stop_source stop;
-        Stream stream = log.StreamFrom(start, stop.get_token());
-        streams_.push_back({std::move(stop), std::move(stream), start});
+        absl::StatusOr<Stream> stream = log.StreamFrom(start, stop.get_token());
+        // A start no record can have is refused at once.
+        CheckStatus(stream.status(),
+                    model.Impossible(start)
+                        ? std::optional<ErrorKind>(ErrorKind::kImpossibleOffset)
+                        : std::nullopt,
+                    "StreamFrom", start);
+        if (!stream.ok()) break;
+        streams_.push_back({std::move(stop), *std::move(stream), start});
         break;
       }
       case kStreamNext:
@@ -292,6 +317,22 @@ class Harness {
         log.Close();
         model.Close();
         break;
+      case kReaderRead: {
+        // Reads through the Reader must fail or succeed exactly as Read()
+        // does, whatever segments it holds pinned from earlier reads.
+        const Offset offset = PickOffset(in_, model);
+        absl::StatusOr<BorrowedRecord> record = reader_->Read(offset);
+        Outcome<const ModelRecord*> expected = model.Read(offset);
+        CheckStatus(record.status(), expected.error, "Reader::Read", offset);
+        if (record.ok()) {
+          CheckRecord(record->offset(), record->data(), record->created(),
+                      *expected.value, "Reader::Read");
+        }
+        break;
+      }
+      case kReaderRelease:
+        reader_->Release();
+        break;
       default:
         break;
     }
@@ -309,12 +350,14 @@ class Harness {
     if (!single && size == 0) {
       // An empty batch returns at once with nothing.
     } else if (s.cancelled) {
-      expected_error = ErrorKind::kCancelled;
+      expected_error = ErrorKind::kWaitCancelled;
+    } else if (model.Impossible(s.position)) {
+      // Past the record at kMaxOffset: none can follow, closed or not.
+      // (StreamFrom() refuses a start before the start offset.)
+      expected_error = ErrorKind::kImpossibleOffset;
     } else if (s.position >= model.next()) {
       expected_error =
-          model.closed() ? ErrorKind::kClosed : ErrorKind::kDeadlineExceeded;
-    } else if (s.position < model.start()) {
-      expected_error = ErrorKind::kOutOfRange;
+          model.closed() ? ErrorKind::kClosed : ErrorKind::kWaitTimedOut;
     } else if (s.position < model.earliest()) {
       expected_error = ErrorKind::kLagged;
       expected_lag = model.earliest() - s.position;
@@ -337,11 +380,11 @@ class Harness {
       std::vector<RecordView> batch(size);
       ReadResult result = s.stream.NextBatch(absl::MakeSpan(batch), deadline);
       status = result.status;
-      batch.resize(result.count);
+      batch.resize(CheckedCount(result, size));
       got = std::move(batch);
-      MEMLOG_FUZZ_CHECK(result.ok() || result.count == 0,
-                        "NextBatch: %zu records with %s", result.count,
-                        status.ToString().c_str());
+      MEMLOG_FUZZ_CHECK(
+          result.ok() || result.count == 0, "NextBatch: %lld records with %s",
+          static_cast<long long>(result.count), status.ToString().c_str());
     }
     CheckStatus(status, expected_error, single ? "Next" : "NextBatch",
                 s.position);
@@ -350,6 +393,9 @@ class Harness {
                         "lagged by %lld, model %lld",
                         static_cast<long long>(LaggedCount(status)),
                         static_cast<long long>(expected_lag));
+      // A memlog::Stream always knows exactly what it missed.
+      MEMLOG_FUZZ_CHECK(IsLaggedCountExact(status), "lag count not exact: %s",
+                        status.ToString().c_str());
     }
     MEMLOG_FUZZ_CHECK(got.size() == expected_records.size(),
                       "stream at %lld: %zu records, model %zu",
@@ -367,6 +413,14 @@ class Harness {
     if (!got.empty()) Hold(got.back(), *expected_records.back());
   }
 
+  // The count of a batch result, checked to lie in [0, size].
+  static size_t CheckedCount(const ReadResult& result, size_t size) {
+    MEMLOG_FUZZ_CHECK(
+        result.count >= 0 && result.count <= static_cast<int64_t>(size),
+        "batch of %zu: count %lld", size, static_cast<long long>(result.count));
+    return static_cast<size_t>(result.count);
+  }
+
   void Hold(RecordView view, const ModelRecord& record) {
     if (held_.size() >= 16) held_.pop_front();
     held_.push_back(
@@ -377,6 +431,9 @@ class Harness {
   // MEMLOG_FUZZ_TRACE=1 prints each operation, to see what an input does.
   const bool trace_ = std::getenv("MEMLOG_FUZZ_TRACE") != nullptr;
   std::unique_ptr<Log> log_;
+  // Reads of log_ through a Reader, kept across operations so that its
+  // pinned segments age while the log purges.
+  std::optional<Reader> reader_;
   std::optional<LogModel> model_;
   std::deque<StreamUnderTest> streams_;
   std::deque<HeldView> held_;

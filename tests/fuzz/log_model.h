@@ -44,24 +44,32 @@ inline const char* KindName(std::optional<ErrorKind> kind) {
       return "RecordTooLarge";
     case ErrorKind::kInvalidKey:
       return "InvalidKey";
+    case ErrorKind::kImpossibleOffset:
+      return "ImpossibleOffset";
+    case ErrorKind::kInvalidShard:
+      return "InvalidShard";
     case ErrorKind::kFutureOffset:
       return "FutureOffset";
-    case ErrorKind::kOutOfRange:
-      return "OutOfRange";
+    case ErrorKind::kPurgedOffset:
+      return "PurgedOffset";
     case ErrorKind::kOffsetOverflow:
       return "OffsetOverflow";
+    case ErrorKind::kOutOfMemory:
+      return "OutOfMemory";
     case ErrorKind::kClosed:
       return "Closed";
     case ErrorKind::kLagged:
       return "Lagged";
-    case ErrorKind::kCancelled:
-      return "Cancelled";
-    case ErrorKind::kDeadlineExceeded:
-      return "DeadlineExceeded";
+    case ErrorKind::kWaitCancelled:
+      return "WaitCancelled";
+    case ErrorKind::kWaitTimedOut:
+      return "WaitTimedOut";
     case ErrorKind::kKeyNotFound:
       return "KeyNotFound";
     case ErrorKind::kBadSharder:
       return "BadSharder";
+    case ErrorKind::kCallbackFailed:
+      return "CallbackFailed";
   }
   return "?";
 }
@@ -73,23 +81,28 @@ inline absl::StatusCode CodeOf(ErrorKind kind) {
     case ErrorKind::kEmptyRecord:
     case ErrorKind::kRecordTooLarge:
     case ErrorKind::kInvalidKey:
+    case ErrorKind::kImpossibleOffset:
+    case ErrorKind::kInvalidShard:
       return absl::StatusCode::kInvalidArgument;
     case ErrorKind::kFutureOffset:
-    case ErrorKind::kOutOfRange:
       return absl::StatusCode::kOutOfRange;
+    case ErrorKind::kPurgedOffset:
+      return absl::StatusCode::kNotFound;
     case ErrorKind::kOffsetOverflow:
+    case ErrorKind::kOutOfMemory:
       return absl::StatusCode::kResourceExhausted;
     case ErrorKind::kClosed:
       return absl::StatusCode::kFailedPrecondition;
     case ErrorKind::kLagged:
       return absl::StatusCode::kDataLoss;
-    case ErrorKind::kCancelled:
+    case ErrorKind::kWaitCancelled:
       return absl::StatusCode::kCancelled;
-    case ErrorKind::kDeadlineExceeded:
+    case ErrorKind::kWaitTimedOut:
       return absl::StatusCode::kDeadlineExceeded;
     case ErrorKind::kKeyNotFound:
       return absl::StatusCode::kNotFound;
     case ErrorKind::kBadSharder:
+    case ErrorKind::kCallbackFailed:
       return absl::StatusCode::kInternal;
   }
   return absl::StatusCode::kUnknown;
@@ -191,10 +204,16 @@ class LogModel {
     return {earliest(), next_ - 1};
   }
 
+  // No record can ever have an offset before the start or past kMaxOffset.
+  bool Impossible(Offset offset) const {
+    return offset < start_ || offset > kMaxOffset;
+  }
+
   // The outcome of reading `offset`, with the record when it exists.
   Outcome<const ModelRecord*> Read(Offset offset) const {
+    if (Impossible(offset)) return {ErrorKind::kImpossibleOffset};
     if (offset >= next_) return {ErrorKind::kFutureOffset};
-    if (offset < start_ || offset < earliest()) return {ErrorKind::kOutOfRange};
+    if (offset < earliest()) return {ErrorKind::kPurgedOffset};
     // Each segment holds consecutive offsets.
     for (const std::deque<ModelRecord>* segment : {&history_, &active_}) {
       if (segment->empty()) continue;
@@ -203,10 +222,12 @@ class LogModel {
         return {std::nullopt, &(*segment)[static_cast<size_t>(index)]};
       }
     }
-    return {ErrorKind::kOutOfRange};  // unreachable if the model is right
+    return {ErrorKind::kPurgedOffset};  // unreachable if the model is right
   }
 
-  // Records from `start`, up to `size`, with Go's batch semantics.
+  // Records from `start`, up to `size`, with Go's batch semantics: the
+  // status of the first offset that could not be read ends the batch (past
+  // kMaxOffset, that is an impossible offset).
   Outcome<std::vector<const ModelRecord*>> ReadBatch(Offset start,
                                                      size_t size) const {
     Outcome<std::vector<const ModelRecord*>> out;
@@ -223,9 +244,10 @@ class LogModel {
   }
 
   std::optional<ErrorKind> WaitFor(Offset offset) const {
+    if (Impossible(offset)) return ErrorKind::kImpossibleOffset;
     if (offset < next_) return std::nullopt;
     if (closed_) return ErrorKind::kClosed;
-    return ErrorKind::kDeadlineExceeded;
+    return ErrorKind::kWaitTimedOut;
   }
 
   int64_t retained_records() const {
@@ -291,9 +313,8 @@ inline std::function<absl::Time()> FakeClock() {
   };
 }
 
-// Decodes the memlog::Options fields that sharded::Options shares.
-template <typename SomeOptions>
-void DecodeLogFields(FuzzInput& in, SomeOptions& options) {
+// Decodes memlog::Options (also sharded::Options::shard), but for the clock.
+inline void DecodeLogFields(FuzzInput& in, Options& options) {
   switch (in.Below(8)) {
     case 0:
       options.start_offset = 0;

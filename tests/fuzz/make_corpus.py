@@ -17,7 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 (WRITE, WRITE2, READ, READ_VIEW, READ_BATCH, READ_BATCH_VIEW, RANGE,
  OPEN_STREAM, STREAM_NEXT, STREAM_NEXT_BATCH, CANCEL_STREAM, WAIT_FOR,
- MEMORY_USAGE, DROP_VIEW, CLOSE, RECREATE) = range(16)
+ MEMORY_USAGE, DROP_VIEW, CLOSE, RECREATE, READER_READ,
+ READER_RELEASE) = range(18)
 
 
 def log_options(start=(0,), segment=(4, 1), limit=(4, 15), fake_clock=True):
@@ -72,8 +73,31 @@ def log_seeds():
     for i in range(6):
         s += bytes([READ]) + special(i)
         s += bytes([READ_BATCH]) + special(i) + bytes([4])
+        s += bytes([READER_READ]) + LATEST + bytes([READER_READ]) + special(i)
+        s += bytes([WAIT_FOR]) + special(i)
     s += bytes([OPEN_STREAM]) + LATEST + bytes([STREAM_NEXT, 0, 0]) * 2
+    s += bytes([OPEN_STREAM]) + special(2)  # INT64_MAX: refused
     seeds["overflow"] = s
+
+    # A Reader at every kind of offset, with segments pinned and released:
+    # INT64_MIN after a read of a log starting at 10 once overflowed.
+    s = log_options(start=(1, 10), segment=(4, 1))
+    s += bytes([READER_READ]) + EARLIEST  # nothing written yet
+    s += write() * 3
+    s += bytes([READER_READ]) + EARLIEST
+    for i in range(6):
+        s += bytes([READER_READ]) + special(i)
+    s += bytes([READER_READ]) + BEFORE_START + bytes([READER_READ]) + NEXT
+    s += write() * 4  # purges
+    s += bytes([READER_READ, 0, 0]) + bytes([READER_READ]) + EARLIEST
+    s += bytes([READER_READ]) + special(1) + bytes([READER_RELEASE])
+    s += bytes([READER_READ]) + special(1) + bytes([READER_READ]) + LATEST
+    s += bytes([READ_BATCH_VIEW]) + EARLIEST + bytes([4])
+    s += bytes([READ_VIEW]) + LATEST + bytes([READ_BATCH_VIEW]) + LATEST
+    s += bytes([5])
+    s += bytes([WAIT_FOR]) + BEFORE_START
+    s += bytes([CLOSE, READER_READ]) + LATEST
+    seeds["reader"] = s
 
     # Invalid options of every field, each followed by a valid log.
     s = log_options(start=(4, 9))

@@ -106,11 +106,7 @@ class ShardedModel {
         o.num_shards > sharded::kMaxNumShards) {
       return {ErrorKind::kInvalidOptions};
     }
-    Options fields;
-    fields.start_offset = o.start_offset;
-    fields.segment_size = o.segment_size;
-    fields.max_record_bytes = o.max_record_bytes;
-    if (LogModel::Validate(fields).has_value()) {
+    if (LogModel::Validate(o.shard).has_value()) {
       return {ErrorKind::kInvalidOptions};
     }
     // The key table names shards 0..2.
@@ -157,9 +153,9 @@ class ShardedModel {
     if (it == shards_.end()) {
       // Sizes were checked by the sharded log before the shard sees them.
       it = shards_
-               .emplace(shard,
-                        LogModel(options_.start_offset, options_.segment_size,
-                                 kMaxRecordBytesLimit, clock_writes_))
+               .emplace(shard, LogModel(options_.shard.start_offset,
+                                        options_.shard.segment_size,
+                                        kMaxRecordBytesLimit, clock_writes_))
                .first;
       if (closed_) it->second.Close();
     }
@@ -177,7 +173,7 @@ class ShardedModel {
       *expected = {ErrorKind::kEmptyRecord};
       return {};
     }
-    if (static_cast<int64_t>(data.size()) > options_.max_record_bytes) {
+    if (static_cast<int64_t>(data.size()) > options_.shard.max_record_bytes) {
       *expected = {ErrorKind::kRecordTooLarge};
       return {};
     }
@@ -341,9 +337,9 @@ class Harness {
     if (options_.num_shards == sharded::kMaxNumShards && in_.Byte() != 0xff) {
       options_.num_shards = 5;
     }
-    DecodeLogFields(in_, options_);
+    DecodeLogFields(in_, options_.shard);
     const bool fake_clock = in_.Below(4) != 0;
-    if (fake_clock) options_.clock = FakeClock();
+    if (fake_clock) options_.shard.clock = FakeClock();
     SharderKind sharder = SharderKind::kColliding;
     switch (in_.Below(4)) {
       case 0:
@@ -406,8 +402,8 @@ class Harness {
       case kWrite3: {
         const std::string key = PickKey();
         const std::string data =
-            MakeData(PickDataSize(in_, options_.max_record_bytes), serial_++,
-                     in_.Byte());
+            MakeData(PickDataSize(in_, options_.shard.max_record_bytes),
+                     serial_++, in_.Byte());
         absl::StatusOr<Offset> offset = log.Write(key, data);
         if (trace_) {
           std::fprintf(stderr, "  write key '%.8s' (%zu bytes): %s\n",
@@ -476,7 +472,10 @@ class Harness {
         const size_t shard = ShardOf(key);
         const Offset start = PickOffsetFor(shard);
         const size_t size = in_.Below(8);
-        std::vector<sharded::RecordView> views(size);
+        // Views are filled with a held view first, if there is one:
+        // ReadBatchView() must empty the entries past its count.
+        std::vector<sharded::RecordView> views(
+            size, held_.empty() ? sharded::RecordView() : held_.back().view);
         std::vector<sharded::Record> records(size);
         ReadResult result;
         if (op == kReadBatch) {
@@ -490,23 +489,45 @@ class Harness {
         std::vector<const ModelRecord*> want;
         if (expected.ok() && size > 0) {
           LogModel& m = model.Shard(route.shard);
-          if (start < m.start() || (!m.empty() && start < m.earliest())) {
-            expected.kind = ErrorKind::kOutOfRange;
+          if (m.Impossible(start)) {
+            expected.kind = ErrorKind::kImpossibleOffset;
+          } else if (!m.empty() && start < m.earliest()) {
+            expected.kind = ErrorKind::kPurgedOffset;
           } else {
             want = model.KeyRecords(route.shard, key, start);
             if (want.size() < size) {
-              expected.kind = ErrorKind::kFutureOffset;
+              // The key's records ran out; past a record at kMaxOffset no
+              // record can come.
+              expected.kind = !want.empty() && want.back()->offset == kMaxOffset
+                                  ? ErrorKind::kImpossibleOffset
+                                  : ErrorKind::kFutureOffset;
             } else {
               want.resize(size);
             }
           }
         }
         Check(result.status, expected, "ReadBatch", start);
-        MEMLOG_FUZZ_CHECK(result.count == want.size(),
-                          "ReadBatch(%lld, %zu): count %zu, model %zu",
-                          static_cast<long long>(start), size, result.count,
-                          want.size());
-        for (size_t i = 0; i < result.count; ++i) {
+        MEMLOG_FUZZ_CHECK(result.count == static_cast<int64_t>(want.size()),
+                          "ReadBatch(%lld, %zu): count %lld, model %zu",
+                          static_cast<long long>(start), size,
+                          static_cast<long long>(result.count), want.size());
+        if (op == kReadBatchView) {
+          for (size_t i = want.size(); i < size; ++i) {
+            MEMLOG_FUZZ_CHECK(views[i].offset() == kInvalidOffset &&
+                                  views[i].key().empty() &&
+                                  views[i].data().empty(),
+                              "ReadBatchView left entry %zu past its count %zu",
+                              i, want.size());
+          }
+        } else {
+          for (size_t i = want.size(); i < size; ++i) {
+            MEMLOG_FUZZ_CHECK(
+                records[i].metadata.offset == kInvalidOffset &&
+                    records[i].key.empty() && records[i].data.empty(),
+                "ReadBatch wrote entry %zu past its count %zu", i, want.size());
+          }
+        }
+        for (size_t i = 0; i < static_cast<size_t>(result.count); ++i) {
           if (op == kReadBatch) {
             MEMLOG_FUZZ_CHECK(records[i].key == want[i]->key &&
                                   records[i].data == want[i]->data &&
@@ -553,14 +574,19 @@ class Harness {
       }
       case kShardRange: {
         const size_t shard = PickShard();
-        const OffsetRange range = log.ShardRange(shard);
-        const OffsetRange want = shard < options_.num_shards
-                                     ? model.Shard(shard).Range()
-                                     : OffsetRange{};
-        MEMLOG_FUZZ_CHECK(range == want,
+        const absl::StatusOr<OffsetRange> range = log.ShardRange(shard);
+        if (shard >= options_.num_shards) {
+          Check(range.status(), {ErrorKind::kInvalidShard}, "ShardRange",
+                static_cast<int64_t>(shard));
+          break;
+        }
+        Check(range.status(), {}, "ShardRange", static_cast<int64_t>(shard));
+        if (!range.ok()) break;
+        const OffsetRange want = model.Shard(shard).Range();
+        MEMLOG_FUZZ_CHECK(*range == want,
                           "ShardRange(%zu): {%lld, %lld}, model {%lld, %lld}",
-                          shard, static_cast<long long>(range.earliest),
-                          static_cast<long long>(range.latest),
+                          shard, static_cast<long long>(range->earliest),
+                          static_cast<long long>(range->latest),
                           static_cast<long long>(want.earliest),
                           static_cast<long long>(want.latest));
         break;
@@ -571,7 +597,7 @@ class Harness {
         const Offset offset = PickOffsetFor(exists ? shard : 0);
         absl::StatusOr<sharded::RecordView> view = log.ReadShard(shard, offset);
         if (!exists) {
-          Check(view.status(), {ErrorKind::kOutOfRange}, "ReadShard", offset);
+          Check(view.status(), {ErrorKind::kInvalidShard}, "ReadShard", offset);
           break;
         }
         Outcome<const ModelRecord*> read = model.Shard(shard).Read(offset);
@@ -586,8 +612,13 @@ class Harness {
         std::stop_source stop;
         absl::StatusOr<sharded::Stream> stream =
             log.StreamFrom(key, start, stop.get_token());
-        Check(stream.status(), model.RouteKey(key).expected, "StreamFrom",
-              start);
+        // The key is routed first; then a start no record can have is
+        // refused at once.
+        Expected expected = model.RouteKey(key).expected;
+        if (expected.ok() && model.Shard(shard).Impossible(start)) {
+          expected = {ErrorKind::kImpossibleOffset};
+        }
+        Check(stream.status(), expected, "StreamFrom", start);
         if (!stream.ok()) break;
         if (key_streams_.size() >= 4) key_streams_.pop_front();
         key_streams_.push_back(
@@ -608,9 +639,13 @@ class Harness {
         std::stop_source stop;
         absl::StatusOr<sharded::ShardStream> stream =
             log.ShardStreamFrom(shard, start, stop.get_token());
-        Check(stream.status(),
-              exists ? Expected{} : Expected{ErrorKind::kOutOfRange},
-              "ShardStreamFrom", start);
+        Expected expected;
+        if (!exists) {
+          expected = {ErrorKind::kInvalidShard};
+        } else if (model.Shard(shard).Impossible(start)) {
+          expected = {ErrorKind::kImpossibleOffset};
+        }
+        Check(stream.status(), expected, "ShardStreamFrom", start);
         if (!stream.ok()) break;
         if (shard_streams_.size() >= 3) shard_streams_.pop_front();
         shard_streams_.push_back(
@@ -689,33 +724,37 @@ class Harness {
       ReadResult result =
           s.stream.NextBatch(absl::MakeSpan(batch), absl::InfinitePast());
       MEMLOG_FUZZ_CHECK(result.ok() || result.count == 0,
-                        "NextBatch: %zu records with %s", result.count,
+                        "NextBatch: %lld records with %s",
+                        static_cast<long long>(result.count),
                         result.status.ToString().c_str());
+      MEMLOG_FUZZ_CHECK(
+          result.count >= 0 && result.count <= static_cast<int64_t>(wanted),
+          "NextBatch of %zu: count %lld", wanted,
+          static_cast<long long>(result.count));
       status = result.status;
-      batch.resize(result.count);
+      batch.resize(static_cast<size_t>(result.count));
       got = std::move(batch);
     }
 
-    // The model's step.
+    // The model's step. (StreamFrom() refuses a start before the start
+    // offset, so the position never lies there.)
     LogModel& m = model_->Shard(s.shard);
     Expected expected;
     std::vector<const ModelRecord*> want;
     if (wanted == 0) {
       // An empty batch returns at once with nothing.
     } else if (s.cancelled) {
-      expected = {ErrorKind::kCancelled};
-    } else if (s.position < m.start()) {
-      expected = {ErrorKind::kOutOfRange};
+      expected = {ErrorKind::kWaitCancelled};
     } else {
       bool lag_reported = false;
       if (!m.empty() && s.position < m.earliest()) {
         const int64_t missed =
             model_->KeyRecordsWritten(s.shard, s.key, s.position, m.earliest());
         if (memlog::IsLagged(status)) {
-          // Exact unless the message says "at least"; never more than missed.
+          // Exact unless IsLaggedCountExact() says it is a lower bound;
+          // never more than missed.
           const int64_t reported = LaggedCount(status);
-          const bool lower_bound =
-              status.message().find("at least") != std::string_view::npos;
+          const bool lower_bound = !IsLaggedCountExact(status);
           MEMLOG_FUZZ_CHECK(reported >= 0 && reported <= missed &&
                                 (lower_bound || reported == missed),
                             "key stream lagged by %lld (%s), model missed %lld",
@@ -739,8 +778,11 @@ class Harness {
           s.position = want.back()->offset + 1;
         } else {
           s.position = std::max(s.position, m.next());
-          expected = {m.closed() ? ErrorKind::kClosed
-                                 : ErrorKind::kDeadlineExceeded};
+          // Past kMaxOffset (the shard wrote its last offset) no record can
+          // come, closed or not.
+          expected = {m.Impossible(s.position) ? ErrorKind::kImpossibleOffset
+                      : m.closed()             ? ErrorKind::kClosed
+                                               : ErrorKind::kWaitTimedOut};
         }
       }
     }
@@ -769,12 +811,13 @@ class Harness {
     Offset position = s.position;
     if (wanted == 0) {
     } else if (s.cancelled) {
-      expected = {ErrorKind::kCancelled};
+      expected = {ErrorKind::kWaitCancelled};
+    } else if (m.Impossible(s.position)) {
+      // Past the record at kMaxOffset (StreamFrom() refuses a start before
+      // the start offset).
+      expected = {ErrorKind::kImpossibleOffset};
     } else if (s.position >= m.next()) {
-      expected = {m.closed() ? ErrorKind::kClosed
-                             : ErrorKind::kDeadlineExceeded};
-    } else if (s.position < m.start()) {
-      expected = {ErrorKind::kOutOfRange};
+      expected = {m.closed() ? ErrorKind::kClosed : ErrorKind::kWaitTimedOut};
     } else if (s.position < m.earliest()) {
       expected = {ErrorKind::kLagged};
       expected_lag = m.earliest() - s.position;
@@ -795,8 +838,12 @@ class Harness {
       std::vector<sharded::RecordView> batch(wanted);
       ReadResult result =
           s.stream.NextBatch(absl::MakeSpan(batch), absl::InfinitePast());
+      MEMLOG_FUZZ_CHECK(
+          result.count >= 0 && result.count <= static_cast<int64_t>(wanted),
+          "shard NextBatch of %zu: count %lld", wanted,
+          static_cast<long long>(result.count));
       status = result.status;
-      batch.resize(result.count);
+      batch.resize(static_cast<size_t>(result.count));
       got = std::move(batch);
     }
     Check(status, expected, "shard stream", s.position);
@@ -805,6 +852,9 @@ class Harness {
                         "shard stream lagged by %lld, model %lld",
                         static_cast<long long>(LaggedCount(status)),
                         static_cast<long long>(expected_lag));
+      MEMLOG_FUZZ_CHECK(IsLaggedCountExact(status),
+                        "shard stream lag count not exact: %s",
+                        status.ToString().c_str());
     }
     MEMLOG_FUZZ_CHECK(got.size() == want.size(),
                       "shard stream: %zu records, model %zu", got.size(),
