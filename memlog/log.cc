@@ -58,11 +58,26 @@ absl::StatusOr<int64_t> Log::NowUnixNanos() const {
   return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
+absl::Status Log::WriteFailed(absl::Status status) const {
+  std::atomic<int64_t>* counter = &counters_.failures_invalid;
+  if (IsClosed(status)) {
+    counter = &counters_.failures_closed;
+  } else if (IsOffsetOverflow(status)) {
+    counter = &counters_.failures_overflow;
+  } else if (IsOutOfMemory(status)) {
+    counter = &counters_.failures_out_of_memory;
+  } else if (IsCallbackFailed(status)) {
+    counter = &counters_.failures_callback;
+  }
+  counter->fetch_add(1, std::memory_order_relaxed);
+  return status;
+}
+
 absl::StatusOr<Offset> Log::Write(std::string_view data) try {
   if (absl::Status status =
           ValidateRecordData(data, options_.max_record_bytes);
       !status.ok()) {
-    return status;
+    return WriteFailed(std::move(status));
   }
 
   bool wake_streams;
@@ -71,36 +86,165 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) try {
     LockWriter();
     internal::MutexLock lock(&mu_, internal::MutexLock::Adopt{});
     if (closed_) {
-      return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+      return WriteFailed(
+          MakeError(ErrorKind::kClosed, "log is closed; writes are refused"));
     }
     offset = next_.load(std::memory_order_relaxed);
     if (offset > kMaxOffset) {
-      return MakeError(ErrorKind::kOffsetOverflow,
-                       absl::StrCat("offset ", kMaxOffset,
-                                    " (kMaxOffset) was the last; no offset is "
-                                    "left for another record"));
+      return WriteFailed(MakeError(
+          ErrorKind::kOffsetOverflow,
+          absl::StrCat("offset ", kMaxOffset,
+                       " (kMaxOffset) was the last; no offset is left for "
+                       "another record")));
     }
     // Before anything changes: a clock that throws leaves the log as it was.
-    const absl::StatusOr<int64_t> created = NowUnixNanos();
-    if (!created.ok()) return created.status();
-    Segment* active = active_.load(std::memory_order_relaxed);
-    if (active == nullptr || active->full()) {
-      if (!RotateSegments(offset)) {
-        return internal::OutOfMemoryError("a new segment");
-      }
-      active = active_.load(std::memory_order_relaxed);
+    const absl::StatusOr<int64_t> now = NowUnixNanos();
+    if (!now.ok()) return WriteFailed(now.status());
+    // Monotonic: a clock stepping back never orders records out of time.
+    const int64_t created = std::max(*now, last_created_);
+    if (options_.max_age.has_value()) PurgeByAge(*now);
+    if (absl::Status stored = AppendLocked(data, created, offset);
+        !stored.ok()) {
+      return WriteFailed(std::move(stored));
     }
-    if (!active->Append(data, *created)) {
-      return internal::OutOfMemoryError(
-          absl::StrCat("a record of ", data.size(), " bytes"));
-    }
+    last_created_ = created;
     next_.store(offset + 1, std::memory_order_release);
     wake_streams = waiters_ > 0;
   }
   if (wake_streams) written_.notify_all();
   return offset;
 } catch (const std::bad_alloc&) {
-  return internal::OutOfMemoryError("the write's status");
+  return WriteFailed(internal::OutOfMemoryError("the write's status"));
+}
+
+WriteBatchResult Log::WriteBatch(
+    absl::Span<const std::string_view> records) try {
+  WriteBatchResult result;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (absl::Status status =
+            ValidateRecordData(records[i], options_.max_record_bytes);
+        !status.ok()) {
+      result.status = WriteFailed(MakeError(
+          *GetErrorKind(status),
+          absl::StrCat("record ", i, " of the batch: ", status.message(),
+                       "; no record of the batch was written")));
+      return result;
+    }
+  }
+  if (records.empty()) return result;
+  const auto n = static_cast<int64_t>(records.size());
+  bool wake_streams;
+  {
+    LockWriter();
+    internal::MutexLock lock(&mu_, internal::MutexLock::Adopt{});
+    if (closed_) {
+      result.status = WriteFailed(
+          MakeError(ErrorKind::kClosed, "log is closed; writes are refused"));
+      return result;
+    }
+    const Offset first = next_.load(std::memory_order_relaxed);
+    if (first > kMaxOffset || kMaxOffset - first < n - 1) {
+      result.status = WriteFailed(MakeError(
+          ErrorKind::kOffsetOverflow,
+          absl::StrCat("a batch of ", n, " records from offset ", first,
+                       " would pass kMaxOffset (", kMaxOffset,
+                       "); no record of the batch was written")));
+      return result;
+    }
+    const absl::StatusOr<int64_t> now = NowUnixNanos();
+    if (!now.ok()) {
+      result.status = WriteFailed(now.status());
+      return result;
+    }
+    const int64_t created = std::max(*now, last_created_);
+    if (options_.max_age.has_value()) PurgeByAge(*now);
+    result.first = first;
+    for (const std::string_view data : records) {
+      const Offset offset = first + result.count;
+      if (absl::Status stored = AppendLocked(data, created, offset);
+          !stored.ok()) {
+        result.status = WriteFailed(std::move(stored));
+        break;
+      }
+      ++result.count;
+      next_.store(offset + 1, std::memory_order_release);
+    }
+    if (result.count > 0) last_created_ = created;
+    if (result.count == 0) result.first = kInvalidOffset;
+    wake_streams = waiters_ > 0 && result.count > 0;
+  }
+  if (wake_streams) written_.notify_all();
+  return result;
+} catch (const std::bad_alloc&) {
+  WriteBatchResult failed;
+  failed.status = WriteFailed(internal::OutOfMemoryError("a batch write"));
+  return failed;
+}
+
+absl::Status Log::AppendLocked(std::string_view data, int64_t created,
+                               Offset offset) {
+  Segment* active = active_.load(std::memory_order_relaxed);
+  if (active == nullptr || active->full() || !active->Fits(data.size())) {
+    const PurgeReason reason = active == nullptr || active->full()
+                                   ? PurgeReason::kCount
+                                   : PurgeReason::kBytes;
+    if (!RotateSegments(offset, reason)) {
+      return internal::OutOfMemoryError("a new segment");
+    }
+    active = active_.load(std::memory_order_relaxed);
+  }
+  if (!active->Append(data, created)) {
+    return internal::OutOfMemoryError(
+        absl::StrCat("a record of ", data.size(), " bytes"));
+  }
+  bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) +
+                           static_cast<int64_t>(data.size()),
+                       std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+bool Log::PurgeByAge(int64_t now) {
+  // Saturating: a max_age reaching before 1677 purges nothing.
+  const int64_t age = absl::ToInt64Nanoseconds(*options_.max_age);
+  if (now < INT64_MIN + age) return true;
+  const int64_t cutoff = now - age;
+  const auto history_too_old = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const Segment* history = history_.load(std::memory_order_relaxed);
+    return history != nullptr && history->count() > 0 &&
+           history->last_created() < cutoff;
+  };
+  if (history_too_old()) PurgeHistory(PurgeReason::kAge);
+  // Seal the active segment once its first record is old, so that it
+  // becomes the history and is purged as a whole when its last one is.
+  const Segment* active = active_.load(std::memory_order_relaxed);
+  if (active != nullptr && active->count() > 0 &&
+      active->first_created() < cutoff) {
+    if (!RotateSegments(next_.load(std::memory_order_relaxed),
+                        PurgeReason::kAge)) {
+      return false;
+    }
+    if (history_too_old()) PurgeHistory(PurgeReason::kAge);
+  }
+  return true;
+}
+
+void Log::CountPurged(const Segment* segment, PurgeReason reason) {
+  std::atomic<int64_t>& counter =
+      reason == PurgeReason::kCount   ? counters_.purged_by_count
+      : reason == PurgeReason::kBytes ? counters_.purged_by_bytes
+                                      : counters_.purged_by_age;
+  counter.store(counter.load(std::memory_order_relaxed) + segment->count(),
+                std::memory_order_relaxed);
+}
+
+void Log::PurgeHistory(PurgeReason reason) {
+  Segment* const history = history_.load(std::memory_order_relaxed);
+  const Segment* const active = active_.load(std::memory_order_relaxed);
+  // As in RotateSegments(): earliest_ first, then the history goes.
+  earliest_.store(active->base(), std::memory_order_release);
+  history_.store(nullptr, std::memory_order_release);
+  CountPurged(history, reason);
+  history->Unref();
 }
 
 void Log::LockWriter() const {
@@ -116,7 +260,7 @@ void Log::LockWriter() const {
   mu_.lock();
 }
 
-bool Log::RotateSegments(Offset base) {
+bool Log::RotateSegments(Offset base, PurgeReason reason) {
   Segment* const old_history = history_.load(std::memory_order_relaxed);
   Segment* const old_active = active_.load(std::memory_order_relaxed);
   // The purge. `earliest_` moves first: a reader that finds the old history
@@ -129,6 +273,7 @@ bool Log::RotateSegments(Offset base) {
   // here on, whatever fails next: the log's reference is gone.
   if (old_history != nullptr) {
     history_.store(nullptr, std::memory_order_release);
+    CountPurged(old_history, reason);
     old_history->Unref();
   }
   Segment* fresh = ClaimSpareSegment();
@@ -137,8 +282,16 @@ bool Log::RotateSegments(Offset base) {
     // stays active; the next write tries again.
     return false;
   }
+  // A segment that held one record larger than the byte bound keeps that
+  // much storage: too much to keep for reuse.
+  if (fresh->over_budget()) fresh->ReleaseStorage();
   fresh->Reset(base);
   fresh->Activate();
+  if (old_active != nullptr) {
+    counters_.segments_rotated.store(
+        counters_.segments_rotated.load(std::memory_order_relaxed) + 1,
+        std::memory_order_relaxed);
+  }
   // Readers load active_ before history_; storing history_ first means that a
   // reader who sees the fresh active segment also sees the sealed one.
   history_.store(old_active, std::memory_order_release);
@@ -172,7 +325,8 @@ Segment* Log::ClaimSpareSegment() {
   } catch (const std::bad_alloc&) {
     return nullptr;
   }
-  auto* segment = new (std::nothrow) Segment(options_.segment_size);
+  auto* segment = new (std::nothrow)
+      Segment(options_.segment_size, options_.max_segment_bytes.value_or(0));
   if (segment == nullptr) return nullptr;
   segments_.push_back(segment);
   return segment;
@@ -375,7 +529,8 @@ OffsetRange Log::Range() const {
   // is never smaller.
   const Offset earliest = earliest_.load(std::memory_order_acquire);
   const Offset next = next_.load(std::memory_order_acquire);
-  if (next == options_.start_offset) return {};
+  // Nothing written, or every record purged by age.
+  if (earliest >= next) return {};
   return {earliest, next - 1};
 }
 
@@ -403,12 +558,14 @@ absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
     return written() || closed_;
   };
   ++waiters_;
+  counters_.streams_waiting.fetch_add(1, std::memory_order_relaxed);
   if (deadline == absl::InfiniteFuture()) {
     written_.wait(lock, stop, done);
   } else {
     written_.wait_until(lock, stop, absl::ToChronoTime(deadline), done);
   }
   --waiters_;
+  counters_.streams_waiting.fetch_sub(1, std::memory_order_relaxed);
   if (written()) return absl::OkStatus();
   if (closed_) {
     return MakeError(ErrorKind::kClosed,
@@ -445,6 +602,7 @@ MemoryUsage Log::memory_usage() const {
   usage.segments = static_cast<int64_t>(segments_.size());
   for (const Segment* segment : segments_) {
     usage.allocated_bytes += segment->allocated_bytes();
+    usage.payload_storage_bytes += segment->payload_storage_bytes();
   }
   for (const Segment* segment : {history_.load(std::memory_order_relaxed),
                                  active_.load(std::memory_order_relaxed)}) {
@@ -453,6 +611,101 @@ MemoryUsage Log::memory_usage() const {
     usage.payload_bytes += segment->payload_bytes();
   }
   return usage;
+}
+
+absl::StatusOr<OffsetAtTime> Log::OffsetAt(absl::Time t) const try {
+  const int64_t target = absl::ToUnixNanos(t);  // saturates, as the clock
+  // Search the segments oldest first: pinned, so that a concurrent purge
+  // cannot reuse them under the search.
+  const Offset earliest = earliest_.load(std::memory_order_acquire);
+  for (const std::atomic<Segment*>* slot : {&history_, &active_}) {
+    Segment* segment = slot->load(std::memory_order_acquire);
+    if (segment == nullptr || !segment->TryRef()) continue;
+    const SegmentRef ref = SegmentRef::Adopt(segment);
+    const int64_t published = segment->published();
+    // The first published index not below earliest (purges move it on).
+    const int64_t from = std::clamp<int64_t>(earliest - segment->base(), 0,
+                                             published);
+    int64_t low = from;
+    int64_t high = published;
+    while (low < high) {
+      const int64_t mid = low + (high - low) / 2;
+      if (segment->slot(mid).created_unix_nanos < target) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    if (low == published) continue;
+    const Offset offset = segment->base() + low;
+    // The purged records were all created at or before the earliest one, so
+    // some of them may be at or after `t` only if this is the earliest.
+    return OffsetAtTime{offset, earliest > options_.start_offset &&
+                                    offset == earliest};
+  }
+  const Offset next = next_.load(std::memory_order_acquire);
+  return MakeError(
+      ErrorKind::kFutureOffset,
+      absl::StrCat("no retained record was created at or after ",
+                   absl::FormatTime(t),
+                   "; the records written from now on start at offset ",
+                   next));
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the seek's status");
+}
+
+absl::Status Log::Trim() try {
+  if (!options_.max_age.has_value()) return absl::OkStatus();
+  internal::MutexLock lock(&mu_);
+  const absl::StatusOr<int64_t> now = NowUnixNanos();
+  if (!now.ok()) return now.status();
+  if (!PurgeByAge(*now)) {
+    return internal::OutOfMemoryError("sealing the active segment");
+  }
+  return absl::OkStatus();
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the trim's status");
+}
+
+LogStats Log::stats() const {
+  const auto load = [](const std::atomic<int64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+  };
+  LogStats stats;
+  stats.records_written =
+      next_.load(std::memory_order_relaxed) - options_.start_offset;
+  stats.bytes_written = load(bytes_written_);
+  stats.segments_rotated = load(counters_.segments_rotated);
+  stats.records_purged_by_count = load(counters_.purged_by_count);
+  stats.records_purged_by_bytes = load(counters_.purged_by_bytes);
+  stats.records_purged_by_age = load(counters_.purged_by_age);
+  stats.write_failures_invalid = load(counters_.failures_invalid);
+  stats.write_failures_closed = load(counters_.failures_closed);
+  stats.write_failures_overflow = load(counters_.failures_overflow);
+  stats.write_failures_out_of_memory = load(counters_.failures_out_of_memory);
+  stats.write_failures_callback = load(counters_.failures_callback);
+  stats.streams_waiting = load(counters_.streams_waiting);
+  stats.lag_events = load(counters_.lag_events);
+  stats.records_missed = load(counters_.records_missed);
+  return stats;
+}
+
+LogStats& LogStats::operator+=(const LogStats& other) {
+  records_written += other.records_written;
+  bytes_written += other.bytes_written;
+  segments_rotated += other.segments_rotated;
+  records_purged_by_count += other.records_purged_by_count;
+  records_purged_by_bytes += other.records_purged_by_bytes;
+  records_purged_by_age += other.records_purged_by_age;
+  write_failures_invalid += other.write_failures_invalid;
+  write_failures_closed += other.write_failures_closed;
+  write_failures_overflow += other.write_failures_overflow;
+  write_failures_out_of_memory += other.write_failures_out_of_memory;
+  write_failures_callback += other.write_failures_callback;
+  streams_waiting += other.streams_waiting;
+  lag_events += other.lag_events;
+  records_missed += other.records_missed;
+  return *this;
 }
 
 }  // namespace memlog

@@ -53,10 +53,14 @@
 #include "memlog/read_result.h"
 #include "memlog/reader.h"
 #include "memlog/record.h"
+#include "memlog/stats.h"
 #include "memlog/status.h"
 #include "memlog/stream.h"
 
 namespace memlog {
+namespace sharded {
+class Stream;
+}  // namespace sharded
 
 // The earliest and latest offsets a log holds; both kInvalidOffset when it is
 // empty.
@@ -72,7 +76,32 @@ struct MemoryUsage {
   int64_t records = 0;          // records retained (readable)
   int64_t payload_bytes = 0;    // their payload bytes
   int64_t allocated_bytes = 0;  // all slot and payload storage allocated
-  int64_t segments = 0;         // segment objects, live, pinned or spare
+  // The payload part of allocated_bytes: what Options::max_segment_bytes
+  // bounds (twice over, see options.h).
+  int64_t payload_storage_bytes = 0;
+  int64_t segments = 0;  // segment objects, live, pinned or spare
+};
+
+// The outcome of Log::WriteBatch(): the offsets given to the batch's records,
+// consecutive from `first`, and why the write stopped short, if it did.
+struct [[nodiscard]] WriteBatchResult {
+  Offset first = kInvalidOffset;  // kInvalidOffset when none was written
+  int64_t count = 0;
+  absl::Status status;
+
+  bool ok() const { return status.ok(); }
+  // The offset of the last record written; kInvalidOffset if none was.
+  Offset last() const { return count == 0 ? kInvalidOffset : first + count - 1; }
+};
+
+// Where Log::OffsetAt() found a time.
+struct OffsetAtTime {
+  // The first retained offset whose record was created at or after the time.
+  Offset offset = kInvalidOffset;
+  // True when the time lies at or before the earliest retained record and
+  // records have been purged: records created at or after the time may be
+  // among them, so a consumer starting here may have missed some.
+  bool may_have_missed = false;
 };
 
 class Log {
@@ -105,6 +134,23 @@ class Log {
   // - kInternal (IsCallbackFailed) if `Options::clock` threw; nothing is
   //   written.
   absl::StatusOr<Offset> Write(std::string_view data);
+
+  // Appends `records` as consecutive records under one acquisition of the
+  // writer lock, with one clock reading (they share a `created`) and one
+  // wake-up of the waiting streams. Validates every record first: if any is
+  // empty or too large, writes none and fails with its status, whose message
+  // names the index of the first bad one. Fails writing none with IsClosed,
+  // with IsOffsetOverflow if the batch does not fit below kMaxOffset, and
+  // with IsCallbackFailed if the clock throws. An empty batch writes nothing
+  // and returns OK with count 0.
+  //
+  // A batch may span rotations like any run of writes (a batch of more than
+  // segment_size records rotates within itself, and its own later records
+  // may purge its earlier ones). Its records become visible in order, each
+  // as soon as it is stored. If memory runs out part way, the records
+  // stored so far stay written and the result says how many (count) with
+  // IsOutOfMemory.
+  WriteBatchResult WriteBatch(absl::Span<const std::string_view> records);
 
   // Returns a copy of the record at `offset`. Fails with:
   // - kOutOfRange (IsFutureOffset) if `offset` is not written yet;
@@ -147,8 +193,30 @@ class Log {
   // memlog::Reader (memlog/reader.h) instead, which reads pinned segments
   // with plain loads.
 
+  // Returns the first retained offset whose record was created at or after
+  // `t`, found by binary search (O(log n) per segment, no scan), with
+  // `may_have_missed` set when `t` lies at or before the earliest retained
+  // record and records have been purged. Fails with kOutOfRange
+  // (IsFutureOffset) when every retained record is older than `t` (or the
+  // log holds none): the message names NextOffset(), where a stream picks up
+  // the records written from now on. Timestamps are monotonic
+  // (memlog/record.h), so the result is exact.
+  //
+  // To stream everything since `t`:
+  //   log->StreamFrom(log->OffsetAt(t).value_or(
+  //       memlog::OffsetAtTime{log->NextOffset()}).offset)
+  absl::StatusOr<OffsetAtTime> OffsetAt(absl::Time t) const;
+
+  // Returns the offset the next write will get (one past the latest
+  // record; the start offset before the first write). Lock-free.
+  Offset NextOffset() const {
+    return next_.load(std::memory_order_acquire);
+  }
+
   // Returns the earliest and latest offsets readable now, or
-  // {kInvalidOffset, kInvalidOffset} when nothing was written. `earliest`
+  // {kInvalidOffset, kInvalidOffset} when the log holds no record: nothing
+  // was written, or max_age purged every record (NextOffset() still tells
+  // where writing continues). `earliest`
   // moves forward when a segment is purged. Either may have moved on by the
   // time the caller looks; neither ever moves backwards.
   OffsetRange Range() const;
@@ -171,6 +239,18 @@ class Log {
   // - kDeadlineExceeded (IsWaitTimedOut) at `deadline`.
   absl::Status WaitFor(Offset offset, absl::Time deadline = absl::InfiniteFuture(),
                        std::stop_token stop = {}) const;
+
+  // Purges what Options::max_age says is too old, by the clock, as the next
+  // write would: a log that is not written calls this from its own timer to
+  // release old records during quiet periods. A no-op without max_age.
+  // Works on a closed log too (reads go on, so purges do). Fails with
+  // IsCallbackFailed if the clock throws, and IsOutOfMemory if sealing the
+  // active segment needs memory that cannot be had (nothing changes then).
+  absl::Status Trim();
+
+  // Returns the log's live counters (memlog/stats.h) without taking the
+  // writer lock.
+  LogStats stats() const;
 
   // Closes the log: later writes fail with IsClosed, and waiting streams
   // return the records written before, then IsClosed. Reads keep working.
@@ -204,9 +284,26 @@ class Log {
   absl::Status ImpossibleOffsetError(Offset offset) const;
   absl::Status PurgedOffsetError(Offset offset) const;
 
+  // Why a segment is sealed, and so why its predecessor is purged.
+  enum class PurgeReason { kCount, kBytes, kAge };
+  // Stores `data` at offset `offset` (the next one) with `created`,
+  // rotating first if the active segment is full or the record does not fit
+  // its byte bound; returns the IsOutOfMemory status, or OK.
+  absl::Status AppendLocked(std::string_view data, int64_t created,
+                            Offset offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals the active segment and installs a fresh one whose first offset is
   // `base`, purging the history. Returns false if memory ran out.
-  bool RotateSegments(Offset base) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool RotateSegments(Offset base, PurgeReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Purges the history segment without sealing the active one.
+  void PurgeHistory(PurgeReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies Options::max_age at time `now` (unix nanoseconds). Returns false
+  // if sealing the active segment ran out of memory.
+  bool PurgeByAge(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountPurged(const internal::Segment* segment, PurgeReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a failed write in the stats and returns its status.
+  absl::Status WriteFailed(absl::Status status) const;
   // Returns a claimed segment for reuse, or a new one, or nullptr.
   internal::Segment* ClaimSpareSegment() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the clock, or returns kCallbackFailed if Options::clock threw.
@@ -221,6 +318,8 @@ class Log {
   mutable std::condition_variable_any written_;
   mutable int waiters_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // The `created` of the latest record: later ones never go below it.
+  int64_t last_created_ ABSL_GUARDED_BY(mu_) = INT64_MIN;
   // Every segment this log made: the active one, the history, ones pinned by
   // views, and spares kept for reuse.
   std::vector<internal::Segment*> segments_ ABSL_GUARDED_BY(mu_);
@@ -233,6 +332,9 @@ class Log {
   // The next offset to be written: one past the latest record. Written on
   // every write, so on a line of its own.
   alignas(64) std::atomic<Offset> next_;
+  // Payload bytes written. On next_'s line, which every write dirties
+  // anyway; written under mu_, read racily by stats().
+  std::atomic<int64_t> bytes_written_{0};
   // The first offset of the history segment (or of the active one before the
   // first purge): the earliest readable record once one is written. With the
   // segment pointers below, written only on rotation: read-mostly.
@@ -243,6 +345,33 @@ class Log {
   std::atomic<internal::Segment*> active_{nullptr};
   std::atomic<internal::Segment*> history_{nullptr};
   std::atomic<bool> closed_flag_{false};
+
+  // Counters of rare events (stats()), on a line of their own: rotations
+  // and purges (written under mu_), failed writes and stream lags (written
+  // by any thread). Read racily by stats().
+  struct RareCounters {
+    std::atomic<int64_t> segments_rotated{0};
+    std::atomic<int64_t> purged_by_count{0};
+    std::atomic<int64_t> purged_by_bytes{0};
+    std::atomic<int64_t> purged_by_age{0};
+    std::atomic<int64_t> failures_invalid{0};
+    std::atomic<int64_t> failures_closed{0};
+    std::atomic<int64_t> failures_overflow{0};
+    std::atomic<int64_t> failures_out_of_memory{0};
+    std::atomic<int64_t> failures_callback{0};
+    std::atomic<int64_t> streams_waiting{0};
+    std::atomic<int64_t> lag_events{0};
+    std::atomic<int64_t> records_missed{0};
+  };
+  alignas(64) mutable RareCounters counters_;
+
+  // Counts a stream's lag report of `missed` records in the stats.
+  void CountLag(int64_t missed) const {
+    counters_.lag_events.fetch_add(1, std::memory_order_relaxed);
+    counters_.records_missed.fetch_add(missed, std::memory_order_relaxed);
+  }
+  friend class Stream;             // reads earliest_, counts lags
+  friend class sharded::Stream;    // counts lags
 };
 
 }  // namespace memlog

@@ -31,8 +31,29 @@ absl::Status ValidateOptions(const Options& options) {
       !s.ok()) {
     return s;
   }
-  return CheckRange("max_record_bytes", options.max_record_bytes, 1,
-                    kMaxRecordBytesLimit);
+  if (absl::Status s = CheckRange("max_record_bytes", options.max_record_bytes,
+                                  1, kMaxRecordBytesLimit);
+      !s.ok()) {
+    return s;
+  }
+  if (options.max_segment_bytes.has_value()) {
+    if (absl::Status s =
+            CheckRange("max_segment_bytes", *options.max_segment_bytes,
+                       kMinSegmentBytes, kMaxSegmentBytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (options.max_age.has_value() &&
+      (*options.max_age < kMinMaxAge || *options.max_age > kMaxMaxAge)) {
+    return MakeError(
+        ErrorKind::kInvalidOptions,
+        absl::StrCat("Options::max_age is ",
+                     absl::FormatDuration(*options.max_age),
+                     "; valid range is [", absl::FormatDuration(kMinMaxAge),
+                     ", ", absl::FormatDuration(kMaxMaxAge), "]"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateRecordData(std::string_view data,

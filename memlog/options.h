@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -42,6 +43,13 @@ inline constexpr int64_t kMaxSegmentSize = int64_t{1} << 32;
 
 inline constexpr int64_t kDefaultMaxRecordBytes = int64_t{1} << 20;  // 1 MiB
 inline constexpr int64_t kMaxRecordBytesLimit = int64_t{1} << 30;    // 1 GiB
+
+// The bounds of `Options::max_segment_bytes` (4 KiB to 1 TiB) and of
+// `Options::max_age` (1 ms to 100 years).
+inline constexpr int64_t kMinSegmentBytes = int64_t{4} << 10;
+inline constexpr int64_t kMaxSegmentBytes = int64_t{1} << 40;
+inline constexpr absl::Duration kMinMaxAge = absl::Milliseconds(1);
+inline constexpr absl::Duration kMaxMaxAge = absl::Hours(24 * 365 * 100);
 
 struct Options {
   // The offset of the first record. Valid: [0, kMaxOffset].
@@ -73,6 +81,26 @@ struct Options {
   // resolution set `clock = absl::Now`, which costs about 25 ns per write,
   // more than the rest of a write together.
   std::function<absl::Time()> clock = nullptr;
+
+  // Retention by bytes; off (nullopt) by default. Bounds the payload storage
+  // of each segment: the active segment is also sealed when the next record
+  // would take its payload storage past this many bytes. So the log's
+  // payload storage (what memory_usage().payload_storage_bytes reports,
+  // which counts the storage a reused segment keeps, not only the bytes in
+  // use) never exceeds 2 * max_segment_bytes, plus, per segment, the one
+  // record larger than the limit it may hold alone. Slots (a few bytes per
+  // record) come on top. Valid: [kMinSegmentBytes, kMaxSegmentBytes].
+  std::optional<int64_t> max_segment_bytes = std::nullopt;
+
+  // Retention by age; off (nullopt) by default. Records older than this are
+  // purged, whole segments at a time, by the next Write() or WriteBatch()
+  // and by Log::Trim() (a log that is not written needs its owner to call
+  // Trim(), e.g. from a timer: no thread of the log's own does it). The
+  // active segment is also sealed once its first record reaches this age.
+  // Bound: after a write or Trim() at time `now` (by `clock`), no readable
+  // record was created before `now - 2 * max_age`, and age never purges a
+  // record created after `now - max_age`. Valid: [kMinMaxAge, kMaxMaxAge].
+  std::optional<absl::Duration> max_age = std::nullopt;
 };
 
 // Returns OK if every field of `options` is in its valid range, otherwise a

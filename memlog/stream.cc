@@ -11,7 +11,9 @@
 namespace memlog {
 
 absl::Status Stream::SkipPurged() {
-  const Offset earliest = log_->Range().earliest;
+  // Not Range().earliest: when max_age purged every record, Range() is
+  // empty, and the stream moves on to the next offset to be written.
+  const Offset earliest = log_->earliest_.load(std::memory_order_acquire);
   // The read saw the purge, so `earliest` is past the position; the check
   // keeps a stream from ever moving backwards regardless.
   if (earliest <= position_) return absl::OkStatus();
@@ -24,6 +26,7 @@ absl::Status Stream::SkipPurged() {
                    position_, " were purged; continuing from offset ",
                    earliest));
   position_ = earliest;
+  log_->CountLag(missed);
   return lagged;
 }
 

@@ -24,6 +24,7 @@
 #include "absl/types/span.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fake_clock.h"
 
 namespace memlog {
 
@@ -91,28 +92,7 @@ Offset ExpectedEarliest(Offset start, int64_t segment_size, int64_t writes) {
   return start + segment_size * std::max<int64_t>(0, last_segment - 1);
 }
 
-// A clock that only moves when told to.
-class FakeClock {
- public:
-  explicit FakeClock(absl::Time now) : nanos_(absl::ToUnixNanos(now)) {}
-
-  absl::Time Now() {
-    calls_.fetch_add(1, std::memory_order_relaxed);
-    return absl::FromUnixNanos(nanos_.load(std::memory_order_relaxed));
-  }
-  void Advance(absl::Duration by) {
-    nanos_.fetch_add(absl::ToInt64Nanoseconds(by), std::memory_order_relaxed);
-  }
-  int calls() const { return calls_.load(std::memory_order_relaxed); }
-
-  std::function<absl::Time()> AsFunction() {
-    return [this] { return Now(); };
-  }
-
- private:
-  std::atomic<int64_t> nanos_;
-  std::atomic<int> calls_{0};
-};
+using test::FakeClock;
 
 // ---------------------------------------------------------------------------
 // Creation and options.

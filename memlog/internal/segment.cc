@@ -7,7 +7,19 @@
 
 namespace memlog::internal {
 
-Segment::Segment(int64_t capacity) : capacity_(capacity) {}
+Segment::Segment(int64_t capacity, int64_t max_payload_storage)
+    : capacity_(capacity), max_payload_storage_(max_payload_storage) {}
+
+bool Segment::FitsInStorage(size_t size) const {
+  // Room in the chunk being filled or in a later one kept from a reuse, as
+  // ReserveBytes() would find it.
+  for (size_t i = chunk_index_; i < chunks_.size(); ++i) {
+    const size_t used = i == chunk_index_ ? chunk_used_ : 0;
+    if (chunks_[i].size - used >= size) return true;
+  }
+  return payload_storage_bytes_ + static_cast<int64_t>(size) <=
+         max_payload_storage_;
+}
 
 Segment::~Segment() { FreeStorage(); }
 
@@ -42,6 +54,7 @@ void Segment::FreeStorage() {
   chunks_.clear();
   chunks_.shrink_to_fit();
   allocated_bytes_ = 0;
+  payload_storage_bytes_ = 0;
 }
 
 Slot* Segment::NextSlot() {
@@ -82,6 +95,7 @@ char* Segment::ReserveBytes(size_t size) {
     return nullptr;  // `bytes` is freed; the segment is as it was
   }
   allocated_bytes_ += static_cast<int64_t>(chunk_size);
+  payload_storage_bytes_ += static_cast<int64_t>(chunk_size);
   chunk_index_ = chunks_.size() - 1;
   chunk_used_ = size;
   return chunks_.back().bytes.get();
@@ -96,6 +110,13 @@ size_t Segment::NextChunkSize(size_t record_size) const {
     const auto remaining = static_cast<size_t>(capacity_ - count_);
     const size_t wanted = average * remaining;
     estimate = std::min(wanted + wanted / 32, kLargestChunkBytes);
+  }
+  if (max_payload_storage_ > 0) {
+    // Within the bound (the caller checked Fits()); a lone record larger
+    // than the bound gets a chunk of its own size below.
+    const int64_t left = max_payload_storage_ - payload_storage_bytes_;
+    estimate = std::min(estimate, static_cast<size_t>(std::max<int64_t>(
+                                      left, 0)));
   }
   return std::max(estimate, record_size);
 }

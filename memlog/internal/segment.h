@@ -48,8 +48,11 @@ struct Slot {
 class Segment {
  public:
   // Creates a segment claimed by the caller (see `TryClaim()`), empty, with
-  // room for `capacity` records. Allocates nothing until the first append.
-  explicit Segment(int64_t capacity);
+  // room for `capacity` records whose payloads share at most
+  // `max_payload_storage` bytes of chunks (0: no bound; a record larger than
+  // the bound may still be stored alone). Allocates nothing until the first
+  // append.
+  explicit Segment(int64_t capacity, int64_t max_payload_storage = 0);
   ~Segment();
 
   Segment(const Segment&) = delete;
@@ -147,6 +150,29 @@ class Segment {
   }
 
   bool full() const { return count_ == capacity_; }
+  // Whether a record of `size` bytes can be appended within the payload
+  // storage bound: in room already allocated, or in a new chunk that keeps
+  // the bound. Always true for an empty segment or without a bound.
+  bool Fits(size_t size) const {
+    return max_payload_storage_ == 0 || count_ == 0 || FitsInStorage(size);
+  }
+  // Whether the segment keeps more payload storage than its bound allows
+  // (after holding one record larger than the bound): release it on reuse.
+  bool over_budget() const {
+    return max_payload_storage_ > 0 &&
+           payload_storage_bytes_ > max_payload_storage_;
+  }
+  // Payload chunk bytes allocated (in use or kept for reuse).
+  int64_t payload_storage_bytes() const { return payload_storage_bytes_; }
+  // The number of records appended; for the writer (readers use
+  // published()).
+  int64_t count() const { return count_; }
+  // When the first and the last appended record were created.
+  // REQUIRES: count() > 0.
+  int64_t first_created() const { return slot(0).created_unix_nanos; }
+  int64_t last_created() const {
+    return slot(count_ - 1).created_unix_nanos;
+  }
   int64_t capacity() const { return capacity_; }
   // Bytes allocated for slots and payloads, and payload bytes held.
   int64_t allocated_bytes() const { return allocated_bytes_; }
@@ -209,6 +235,7 @@ class Segment {
   };
 
   bool AppendSlow(std::string_view data, int64_t created_unix_nanos);
+  bool FitsInStorage(size_t size) const;
   // Frees the slot blocks and chunks.
   void FreeStorage();
   // What a slot index is checked against: published() (a reader's view of
@@ -252,12 +279,14 @@ class Segment {
   // Writer-owned state, changed only while claimed or under the writer lock;
   // readers see what they need of it through `published_` or `TryRef()`.
   const int64_t capacity_;
+  const int64_t max_payload_storage_;
   int64_t count_ = 0;
   std::array<Slot*, kMaxBlocks> blocks_{};
   std::vector<Chunk> chunks_;
   size_t chunk_index_ = 0;  // the chunk being filled
   size_t chunk_used_ = 0;   // bytes used in it
   int64_t allocated_bytes_ = 0;
+  int64_t payload_storage_bytes_ = 0;
   int64_t payload_bytes_ = 0;
 };
 
