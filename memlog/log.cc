@@ -159,16 +159,24 @@ WriteBatchResult Log::WriteBatch(
     const int64_t created = std::max(*now, last_created_);
     if (options_.max_age.has_value()) PurgeByAge(*now);
     result.first = first;
+    int64_t bytes = 0;
     for (const std::string_view data : records) {
       const Offset offset = first + result.count;
-      if (absl::Status stored = AppendLocked(data, created, offset);
+      if (absl::Status stored = AppendLocked(data, created, offset,
+                                             /*count_bytes=*/false);
           !stored.ok()) {
         result.status = WriteFailed(std::move(stored));
         break;
       }
       ++result.count;
-      next_.store(offset + 1, std::memory_order_release);
+      bytes += static_cast<int64_t>(data.size());
     }
+    // The batch becomes readable by offset at once (segments publish each
+    // record as it is stored, in order; next_ is what reads by offset and
+    // Range() check).
+    next_.store(first + result.count, std::memory_order_release);
+    bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) + bytes,
+                         std::memory_order_relaxed);
     if (result.count > 0) last_created_ = created;
     if (result.count == 0) result.first = kInvalidOffset;
     wake_streams = waiters_ > 0 && result.count > 0;
@@ -182,7 +190,7 @@ WriteBatchResult Log::WriteBatch(
 }
 
 absl::Status Log::AppendLocked(std::string_view data, int64_t created,
-                               Offset offset) {
+                               Offset offset, bool count_bytes) {
   Segment* active = active_.load(std::memory_order_relaxed);
   if (active == nullptr || active->full() || !active->Fits(data.size())) {
     const PurgeReason reason = active == nullptr || active->full()
@@ -197,9 +205,11 @@ absl::Status Log::AppendLocked(std::string_view data, int64_t created,
     return internal::OutOfMemoryError(
         absl::StrCat("a record of ", data.size(), " bytes"));
   }
-  bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) +
-                           static_cast<int64_t>(data.size()),
-                       std::memory_order_relaxed);
+  if (count_bytes) {
+    bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) +
+                             static_cast<int64_t>(data.size()),
+                         std::memory_order_relaxed);
+  }
   return absl::OkStatus();
 }
 

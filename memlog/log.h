@@ -146,10 +146,11 @@ class Log {
   //
   // A batch may span rotations like any run of writes (a batch of more than
   // segment_size records rotates within itself, and its own later records
-  // may purge its earlier ones). Its records become visible in order, each
-  // as soon as it is stored. If memory runs out part way, the records
-  // stored so far stay written and the result says how many (count) with
-  // IsOutOfMemory.
+  // may purge its earlier ones). Its records become readable together when
+  // the call returns (a Reader or stream that already holds the segment may
+  // see them, in order, a little earlier). If memory runs out part way, the
+  // records stored so far stay written and the result says how many
+  // (count) with IsOutOfMemory.
   WriteBatchResult WriteBatch(absl::Span<const std::string_view> records);
 
   // Returns a copy of the record at `offset`. Fails with:
@@ -290,7 +291,8 @@ class Log {
   // rotating first if the active segment is full or the record does not fit
   // its byte bound; returns the IsOutOfMemory status, or OK.
   absl::Status AppendLocked(std::string_view data, int64_t created,
-                            Offset offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                            Offset offset, bool count_bytes = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals the active segment and installs a fresh one whose first offset is
   // `base`, purging the history. Returns false if memory ran out.
   bool RotateSegments(Offset base, PurgeReason reason)
