@@ -43,6 +43,13 @@ absl::Status CheckKey(std::string_view key) {
   return absl::OkStatus();
 }
 
+// The earliest offset the log retains, or the next one to be written when
+// it retains none (max_age purged them all, or nothing was written).
+Offset EarliestRetained(const memlog::Log& log) {
+  const OffsetRange range = log.Range();
+  return range.earliest != kInvalidOffset ? range.earliest : log.NextOffset();
+}
+
 absl::Status NoSuchShard(size_t shard, size_t num_shards) {
   return MakeError(
       ErrorKind::kInvalidShard,
@@ -64,6 +71,26 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
     return status;
   }
   memlog::Options shard_options = options.shard;
+  if (options.max_total_bytes.has_value()) {
+    const int64_t shares = 2 * static_cast<int64_t>(options.num_shards);
+    const int64_t least = shares * kMinSegmentBytes;
+    if (options.shard.max_segment_bytes.has_value()) {
+      return MakeError(ErrorKind::kInvalidOptions,
+                       "Options::max_total_bytes and "
+                       "Options::shard.max_segment_bytes are both set; set "
+                       "one of them");
+    }
+    if (*options.max_total_bytes < least ||
+        *options.max_total_bytes / shares > kMaxSegmentBytes) {
+      return MakeError(
+          ErrorKind::kInvalidOptions,
+          absl::StrCat("Options::max_total_bytes is ",
+                       *options.max_total_bytes, "; valid range for ",
+                       options.num_shards, " shards is [", least, ", ",
+                       kMaxSegmentBytes * shares, "]"));
+    }
+    shard_options.max_segment_bytes = *options.max_total_bytes / shares;
+  }
   // A shard stores the key with the payload; make room for the longest key,
   // within what a memlog::Log accepts (Write() checks the rare rest).
   shard_options.max_record_bytes = std::min<int64_t>(
@@ -139,7 +166,7 @@ Shard* Log::GetOrMakeShard(size_t shard) const {
     absl::StatusOr<std::unique_ptr<memlog::Log>> log =
         memlog::Log::Create(shard_options_);
     if (!log.ok()) return nullptr;
-    fresh = std::make_unique<Shard>(*std::move(log), shard_options_);
+    fresh = std::make_unique<Shard>(*std::move(log));
   } catch (const std::bad_alloc&) {
     return nullptr;
   }
@@ -195,26 +222,40 @@ absl::StatusOr<Offset> Log::Write(std::string_view key,
     memlog::internal::MutexLock lock(&shard->mu);
     // Under the lock the log's next offset is stable: only writes, which
     // hold it, change it.
-    const OffsetRange range = shard->log->Range();
-    const Offset next = range.latest == kInvalidOffset
-                            ? options_.shard.start_offset
-                            : range.latest + 1;
-    if (next <= kMaxOffset) {
-      try {
-        shard->index.Reserve(key, next);
-      } catch (const std::bad_alloc&) {
-        return OutOfMemoryError("the key index entry of a record");
-      }
+    memlog::Log& log = *shard->log;
+    const Offset next = log.NextOffset();
+    // Whether this write may start a segment of the log, which the index
+    // must then start too: by count at fixed offsets, by bytes or age at
+    // any.
+    const bool limits_rotate = shard_options_.max_segment_bytes.has_value() ||
+                               shard_options_.max_age.has_value();
+    const bool count_boundary =
+        (next - options_.shard.start_offset) % options_.shard.segment_size ==
+        0;
+    const bool may_rotate = limits_rotate || count_boundary;
+    try {
+      shard->index.Reserve(key, may_rotate);
+    } catch (const std::bad_alloc&) {
+      return OutOfMemoryError("the key index entry of a record");
     }
-    offset = shard->log->Write(buffer);
+    // The log's rotation count tells whether the write sealed a segment;
+    // read only where it may have.
+    const int64_t rotations_before =
+        may_rotate ? log.stats().segments_rotated : 0;
+    offset = log.Write(buffer);
+    const bool rotated =
+        may_rotate && log.stats().segments_rotated != rotations_before;
     if (offset.ok()) {
-      shard->index.Add(key, *offset);
-    } else if (next <= kMaxOffset) {
-      shard->index.CancelReserve(key, next);
+      shard->index.Add(key, *offset, rotated);
+    } else {
+      shard->index.CancelReserve(key);
+      // A write that fails may still have rotated the log: the index
+      // follows (the purge of the history, below).
+      if (rotated) shard->index.StartSegment(next);
     }
-    // A write that fails may still have rotated the log and purged its
-    // history; the index drops it too.
-    shard->index.FollowPurge(shard->log->Range().earliest);
+    // Purges without a rotation: a history that aged out, or one released
+    // by a rotation that ran out of memory.
+    shard->index.FollowPurge(EarliestRetained(log));
     dropped = shard->index.TakeDropped();
   }
   if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
@@ -452,9 +493,111 @@ MemoryUsage Log::memory_usage() const {
     total.records += usage.records;
     total.payload_bytes += usage.payload_bytes;
     total.allocated_bytes += usage.allocated_bytes;
+    total.payload_storage_bytes += usage.payload_storage_bytes;
     total.segments += usage.segments;
   }
   return total;
+}
+
+absl::StatusOr<OffsetAtTime> Log::OffsetAt(std::string_view key,
+                                           absl::Time t) const try {
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  const int64_t target = absl::ToUnixNanos(t);
+  const Shard* shard = ShardIfMade(*index);
+  if (shard != nullptr) {
+    // The key's retained offsets, located under the lock; their records'
+    // times read outside it (a record purged meanwhile counts as older).
+    std::vector<Offset> offsets;
+    Offset shard_earliest;
+    {
+      memlog::internal::MutexLock lock(&shard->mu);
+      shard_earliest = EarliestRetained(*shard->log);
+      const OffsetRange range = shard->index.Range(key);
+      if (range.earliest != kInvalidOffset) {
+        Offset buffer[kChunk];
+        Offset from = range.earliest;
+        for (;;) {
+          const size_t found =
+              shard->index.Collect(key, from, absl::MakeSpan(buffer, kChunk));
+          offsets.insert(offsets.end(), buffer, buffer + found);
+          if (found < kChunk) break;
+          from = buffer[found - 1] + 1;
+        }
+      }
+    }
+    size_t low = 0;
+    size_t high = offsets.size();
+    while (low < high) {
+      const size_t mid = low + (high - low) / 2;
+      absl::StatusOr<memlog::RecordView> record =
+          shard->log->ReadView(offsets[mid]);
+      if (!record.ok() || absl::ToUnixNanos(record->created()) < target) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    if (low < offsets.size()) {
+      const bool purged_any = shard_earliest > options_.shard.start_offset;
+      return OffsetAtTime{offsets[low], purged_any && low == 0};
+    }
+  }
+  return MakeError(
+      ErrorKind::kFutureOffset,
+      absl::StrCat("no retained record of key ", QuoteKey(key),
+                   " was created at or after ", absl::FormatTime(t),
+                   "; the shard's records written from now on start at "
+                   "offset ",
+                   LogOrEmpty(*index).NextOffset()));
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the seek's offsets");
+}
+
+absl::StatusOr<OffsetAtTime> Log::ShardOffsetAt(size_t shard,
+                                                absl::Time t) const try {
+  if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
+  return LogOrEmpty(shard).OffsetAt(t);
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the seek's status");
+}
+
+absl::Status Log::Trim() {
+  absl::Status first_failure;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    Shard* shard = ShardIfMade(i);
+    if (shard == nullptr) continue;
+    internal::KeyIndex::Dropped dropped;  // freed after the lock
+    {
+      memlog::internal::MutexLock lock(&shard->mu);
+      // An age purge may seal the active segment: the index follows.
+      const int64_t rotations_before = shard->log->stats().segments_rotated;
+      absl::Status trimmed = shard->log->Trim();
+      if (shard->log->stats().segments_rotated != rotations_before) {
+        shard->index.StartSegment(shard->log->NextOffset());
+      }
+      shard->index.FollowPurge(EarliestRetained(*shard->log));
+      dropped = shard->index.TakeDropped();
+      if (!trimmed.ok() && first_failure.ok()) first_failure = trimmed;
+    }
+  }
+  return first_failure;
+}
+
+LogStats Log::stats() const {
+  LogStats total;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    if (const Shard* shard = ShardIfMade(i)) total += shard->log->stats();
+  }
+  return total;
+}
+
+absl::StatusOr<LogStats> Log::ShardStats(size_t shard) const try {
+  if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
+  const Shard* made = ShardIfMade(shard);
+  return made != nullptr ? made->log->stats() : LogStats{};
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the stats' status");
 }
 
 }  // namespace memlog::sharded

@@ -59,6 +59,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string_view>
 
@@ -97,6 +98,18 @@ struct Options {
   // segment, largest record and clock. `shard.max_record_bytes` counts the
   // record's data only, not its key (which may add up to kMaxKeyBytes).
   memlog::Options shard = {};
+
+  // A bound on the payload storage of all shards together; off (nullopt) by
+  // default. Each shard gets an equal share: its `max_segment_bytes` is
+  // max_total_bytes / (2 * num_shards), so that however the keys spread
+  // (one key taking 90% of the writes, say), the log's payload storage
+  // (memory_usage().payload_storage_bytes, keys included) stays at most
+  // max_total_bytes, plus a segment's lone record larger than its share.
+  // The price of the guarantee under skew: a busy shard retains only its
+  // share, so a hot key keeps less history than a cold one. Valid: at
+  // least 2 * num_shards * kMinSegmentBytes, and only without
+  // `shard.max_segment_bytes`.
+  std::optional<int64_t> max_total_bytes = std::nullopt;
 
   // Routes keys to shards; null means a HashSharder. Must be thread-safe (see
   // sharded/sharder.h); Create() calls its Validate() with `num_shards`.
@@ -246,6 +259,38 @@ class Log {
   // key indexes are not included. Takes each used shard's writer lock in
   // turn.
   MemoryUsage memory_usage() const;
+  // The payload_storage_bytes of memory_usage() count keys with the data.
+
+  // --- Time, retention and counters (see memlog/log.h for each). ---
+
+  // Returns the first retained offset of `key` whose record was created at
+  // or after `t`, found by binary search over the key's index (O(log n)
+  // reads of the shard), with `may_have_missed` set when `t` lies at or
+  // before the key's earliest retained record and its shard has purged
+  // records. Fails as memlog::Log::OffsetAt() does when no record of the
+  // key is that recent (IsFutureOffset), and with IsInvalidKey or the
+  // sharder's errors as Write() does.
+  absl::StatusOr<OffsetAtTime> OffsetAt(std::string_view key,
+                                        absl::Time t) const;
+
+  // As memlog::Log::OffsetAt() on shard `shard` (records of any key); fails
+  // with IsInvalidShard if `shard` >= num_shards().
+  absl::StatusOr<OffsetAtTime> ShardOffsetAt(size_t shard,
+                                             absl::Time t) const;
+
+  // Applies `shard.max_age` to every used shard, as memlog::Log::Trim()
+  // does; the key indexes follow. Takes each used shard's lock in turn.
+  // Returns the first failure (IsCallbackFailed, IsOutOfMemory) after
+  // trying every shard.
+  absl::Status Trim();
+
+  // Returns the counters of all shards together (memlog/stats.h), without
+  // taking any lock.
+  LogStats stats() const;
+
+  // Returns shard `shard`'s counters (all zero for an unused shard); fails
+  // with IsInvalidShard if `shard` >= num_shards().
+  absl::StatusOr<LogStats> ShardStats(size_t shard) const;
 
  private:
   Log(Options options, memlog::Options shard_options,

@@ -122,13 +122,17 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
       // Under the lock the log's range is stable and the index covers
       // exactly its retained records, all of [earliest, next).
       const OffsetRange range = log_->Range();
-      const Offset next =
-          range.latest == kInvalidOffset ? start_offset : range.latest + 1;
-      if (range.earliest != kInvalidOffset && position_ < range.earliest) {
+      const Offset next = log_->NextOffset();
+      // With every record purged by age the range is empty, and nothing
+      // before `next` is retained.
+      const Offset earliest =
+          range.earliest != kInvalidOffset ? range.earliest : next;
+      if (position_ < earliest && earliest > start_offset) {
         // Return what was read first; the next call reports the purge.
         if (total > 0) return {static_cast<int64_t>(total), absl::OkStatus()};
-        absl::Status lagged = SkipPurged(shard_->index, range.earliest);
+        absl::Status lagged = SkipPurged(shard_->index, earliest);
         if (!lagged.ok()) {
+          log_->CountLag(LaggedCount(lagged));
           cursor = shard_->index.Seek(key_, position_);
           known_chain_ = cursor.chain;
           known_seq_ = cursor.seq;

@@ -8,30 +8,48 @@
 
 namespace memlog::sharded::internal {
 
-void KeyIndex::Reserve(std::string_view key, Offset offset) {
-  const bool starts_segment = SegmentBase(offset) != active_base_;
-  Map& target = starts_segment ? next_segment_ : active_;
-  auto it = target.find(key);
-  if (it == target.end()) {
-    it = target.try_emplace(std::string(key)).first;
-  }
+namespace {
+
+using Map = KeyIndex::Map;
+
+// Makes sure `map` has an entry for `key` with room for one more offset.
+void ReserveIn(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.try_emplace(std::string(key)).first;
   std::vector<Offset>& offsets = it->second.offsets;
   try {
     offsets.reserve(offsets.size() + 1);
   } catch (...) {
-    if (offsets.empty()) target.erase(it);
+    if (offsets.empty()) map.erase(it);
     throw;
   }
 }
 
-void KeyIndex::CancelReserve(std::string_view key, Offset offset) {
-  Map& target = SegmentBase(offset) != active_base_ ? next_segment_ : active_;
+void EraseIfEmpty(Map& map, std::string_view key) {
+  if (auto it = map.find(key); it != map.end() && it->second.offsets.empty()) {
+    map.erase(it);
+  }
+}
+
+}  // namespace
+
+void KeyIndex::Reserve(std::string_view key, bool may_start_segment) {
+  if (!empty()) ReserveIn(active_, key);
+  if (empty() || may_start_segment) {
+    try {
+      ReserveIn(next_segment_, key);
+    } catch (...) {
+      EraseIfEmpty(active_, key);
+      throw;
+    }
+  }
+}
+
+void KeyIndex::CancelReserve(std::string_view key) {
   // Only an entry made by the reservation is empty; a key's entry with
   // offsets just keeps the spare capacity.
-  if (auto it = target.find(key);
-      it != target.end() && it->second.offsets.empty()) {
-    target.erase(it);
-  }
+  EraseIfEmpty(active_, key);
+  EraseIfEmpty(next_segment_, key);
 }
 
 void KeyIndex::Advance(Map next, Offset base) {
@@ -39,42 +57,47 @@ void KeyIndex::Advance(Map next, Offset base) {
   // still waiting there from an earlier purge (nobody took it) is freed now.
   Map& slot = dropped_[0].empty() ? dropped_[0] : dropped_[1];
   slot = std::move(history_);
-  // A log that rotated without the index knowing has already purged what is
-  // now the active map's predecessor; a skipped segment leaves no history.
-  if (active_base_ != kInvalidOffset && base == active_base_ + segment_size_) {
-    history_ = std::move(active_);
-  } else {
-    Map& spare = dropped_[0].empty() ? dropped_[0] : dropped_[1];
-    spare = std::move(active_);
-    history_.clear();
-  }
+  history_ = std::move(active_);
+  history_base_ = active_base_;
   active_ = std::move(next);
   active_base_ = base;
 }
 
+void KeyIndex::StartSegment(Offset base) {
+  if (empty()) return;  // nothing to purge; the first Add() starts one
+  // The failed write's segment has no record yet; next_segment_ keeps its
+  // reservations for whichever write starts a segment next.
+  Advance(Map(), base);
+}
+
 void KeyIndex::FollowPurge(Offset log_earliest) {
-  // The history's segment starts at active_base_ - segment_size_ and ends
-  // before active_base_: purged once the log's earliest reaches active_base_.
-  if (!history_.empty() && active_base_ != kInvalidOffset &&
-      log_earliest >= active_base_) {
+  // The history's records lie before active_base_: purged once the log's
+  // earliest retained offset reaches it.
+  if (history_base_ != kInvalidOffset && log_earliest >= active_base_) {
     Map& slot = dropped_[0].empty() ? dropped_[0] : dropped_[1];
     slot = std::move(history_);
     history_.clear();
+    history_base_ = kInvalidOffset;
   }
 }
 
-void KeyIndex::Add(std::string_view key, Offset offset) {
-  const Offset base = SegmentBase(offset);
-  if (base != active_base_) Advance(std::move(next_segment_), base);
+void KeyIndex::Add(std::string_view key, Offset offset, bool starts_segment) {
+  if (starts_segment || empty()) {
+    Map next = std::move(next_segment_);
+    next_segment_.clear();
+    // Reservations for keys that did not write here are dropped with the
+    // old maps, outside the lock; entries stay empty until used.
+    Advance(std::move(next), offset);
+  }
   // Reserve() made the entry and the room for the offset.
   auto it = active_.find(key);
   KeyRecords& records = it->second;
   if (records.offsets.empty()) {
     // Continue the key's chain from the history, or start a new one.
-    if (auto h = history_.find(key); h != history_.end()) {
-      records.chain = h->second.chain;
+    if (const KeyRecords* h = Find(key).history; h != nullptr) {
+      records.chain = h->chain;
       records.first_seq =
-          h->second.first_seq + static_cast<int64_t>(h->second.offsets.size());
+          h->first_seq + static_cast<int64_t>(h->offsets.size());
     } else {
       records.chain = offset;
       records.first_seq = 0;
@@ -85,10 +108,12 @@ void KeyIndex::Add(std::string_view key, Offset offset) {
 
 KeyIndex::Entries KeyIndex::Find(std::string_view key) const {
   Entries entries{nullptr, nullptr};
-  if (auto h = history_.find(key); h != history_.end()) {
+  if (auto h = history_.find(key);
+      h != history_.end() && !h->second.offsets.empty()) {
     entries.history = &h->second;
   }
-  if (auto a = active_.find(key); a != active_.end()) {
+  if (auto a = active_.find(key);
+      a != active_.end() && !a->second.offsets.empty()) {
     entries.active = &a->second;
   }
   return entries;
@@ -137,9 +162,12 @@ OffsetRange KeyIndex::Range(std::string_view key) const {
 }
 
 size_t KeyIndex::key_count() const {
-  size_t count = active_.size();
+  size_t count = 0;
+  for (const auto& [key, records] : active_) {
+    if (!records.offsets.empty()) ++count;
+  }
   for (const auto& [key, records] : history_) {
-    if (!active_.contains(key)) ++count;
+    if (!records.offsets.empty() && Find(key).active == nullptr) ++count;
   }
   return count;
 }

@@ -5,11 +5,12 @@
 //
 // Design: the index mirrors the two segments of the shard's memlog::Log, one
 // map per segment from key to the key's offsets in that segment (ascending).
-// The shard's segment boundaries are fixed (start_offset + k * segment_size).
-// Add() of an offset in a new segment makes the active map the history and
-// drops the old history, as the log's write there purged its history; and
-// FollowPurge() drops a history that the log purged without the index being
-// told (a write that rotated the log and then failed). So the index holds an
+// The caller tells the index where the log started a segment (by count every
+// segment_size offsets; by bytes or age anywhere): Add() of the record that
+// started one, or StartSegment() for a write that rotated the log and then
+// failed, makes the active map the history and drops the old history, as the
+// log purged its history; FollowPurge() drops a history that the log purged
+// without rotating (by age). So the index holds an
 // entry for exactly the records the log retains, and its memory follows
 // theirs: 8 bytes per record plus one map entry (the key and a vector) per key
 // per segment. Finding a key's next record is a hash lookup and a binary
@@ -61,26 +62,34 @@ class KeyIndex {
     int64_t seq = 0;
   };
 
-  // An index of a log whose offsets start at `start_offset`, in segments of
-  // `segment_size` offsets.
-  KeyIndex(Offset start_offset, int64_t segment_size)
-      : start_offset_(start_offset), segment_size_(segment_size) {}
+  KeyIndex() = default;
 
-  // Makes room for Add(key, offset), so that it cannot fail. Throws
-  // std::bad_alloc if memory runs out, leaving the index as it was.
-  // REQUIRES: `offset` is larger than every offset added before.
-  void Reserve(std::string_view key, Offset offset);
+  // Makes room for Add(key, offset, starts_segment) with `starts_segment`
+  // false, and also true if `may_start_segment`, so that it cannot fail.
+  // Throws std::bad_alloc if memory runs out, leaving the index as it was.
+  void Reserve(std::string_view key, bool may_start_segment);
 
-  // Forgets a Reserve(key, offset) that no Add() followed (the write
-  // failed). Never throws.
-  void CancelReserve(std::string_view key, Offset offset);
+  // Forgets a Reserve(key, ...) that no Add() followed (the write failed).
+  // Never throws.
+  void CancelReserve(std::string_view key);
 
-  // Records that `offset` holds a record of `key`. Never throws.
-  // REQUIRES: Reserve(key, offset) was called since the last Add().
-  void Add(std::string_view key, Offset offset);
+  // Records that `offset` holds a record of `key`, the first of a new
+  // segment of the log if `starts_segment`. Never throws.
+  // REQUIRES: `offset` is larger than every offset added before, and
+  // Reserve(key, may_start_segment >= starts_segment) was called since the
+  // last Add().
+  void Add(std::string_view key, Offset offset, bool starts_segment);
+
+  // Follows a rotation of the log whose write then failed: the active map
+  // becomes the history, as the log's did, and the new (empty) active
+  // segment starts at `base`. Never throws.
+  void StartSegment(Offset base);
 
   // Drops the history if the log's earliest retained offset is past it.
   void FollowPurge(Offset log_earliest);
+
+  // Whether no segment was started yet (the log was never written).
+  bool empty() const { return active_base_ == kInvalidOffset; }
 
   // Hands over the maps dropped since the last call, for the caller to free
   // outside its lock.
@@ -102,11 +111,11 @@ class KeyIndex {
   // The number of distinct keys with a retained record.
   size_t key_count() const;
 
- private:
+  // A key's records in one segment.
   struct KeyRecords {
     Offset chain = kInvalidOffset;
     int64_t first_seq = 0;        // the number of offsets[0]
-    std::vector<Offset> offsets;  // ascending, never empty
+    std::vector<Offset> offsets;  // ascending; empty only while reserved
   };
   // Looks up std::string keys by std::string_view without a copy.
   struct KeyHash {
@@ -122,28 +131,31 @@ class KeyIndex {
   using Map =
       std::unordered_map<std::string, KeyRecords, KeyHash, std::equal_to<>>;
 
+ private:
+
   // The index's entries, history first, for `key`; null where absent.
   struct Entries {
     const KeyRecords* history;
     const KeyRecords* active;
   };
+  // Null for a key without a map entry or with an empty one (a reservation
+  // that has not been used).
   Entries Find(std::string_view key) const;
-  Offset SegmentBase(Offset offset) const {
-    return offset - (offset - start_offset_) % segment_size_;
-  }
   // Makes the active map (of the segment at active_base_) the history and
   // `next` the active map, of the segment at `base`.
   void Advance(Map next, Offset base);
 
-  const Offset start_offset_;
-  const int64_t segment_size_;
-  // The first offset of the active map's segment; kInvalidOffset before the
-  // first Add().
+  // The first offset of the active map's segment (as far as the index knows
+  // it: after StartSegment(), the base of the failed write's segment is not
+  // known and the previous one stays); kInvalidOffset before the first
+  // segment.
   Offset active_base_ = kInvalidOffset;
+  // The first offset of the history's segment, or kInvalidOffset.
+  Offset history_base_ = kInvalidOffset;
   Map active_;
   Map history_;
-  // Reserve()d for the next segment: the key of the next Add(), which starts
-  // that segment.
+  // Reserve()d for the next segment: the keys of writes that might have
+  // started it. Entries stay empty until an Add() starts the segment.
   Map next_segment_;
   // Maps dropped since the last TakeDropped().
   Map dropped_[2];

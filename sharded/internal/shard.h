@@ -27,10 +27,8 @@ namespace memlog::sharded::internal {
 // Aligned to a cache line so that writers of neighbouring shards do not
 // contend on one line.
 struct alignas(64) Shard {
-  Shard(std::unique_ptr<memlog::Log> shard_log,
-        const memlog::Options& options)
-      : log(std::move(shard_log)),
-        index(options.start_offset, options.segment_size) {}
+  explicit Shard(std::unique_ptr<memlog::Log> shard_log)
+      : log(std::move(shard_log)) {}
 
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
