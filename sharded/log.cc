@@ -57,6 +57,52 @@ absl::Status NoSuchShard(size_t shard, size_t num_shards) {
                    num_shards - 1));
 }
 
+// Writes one record of `key` to `shard`'s log and key index.
+absl::StatusOr<Offset> WriteToShard(Shard& shard,
+                                    const memlog::Options& shard_options,
+                                    std::string_view key,
+                                    std::string_view data)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
+  thread_local std::string buffer;
+  internal::EncodeRecord(key, data, &buffer);
+  // Under the lock the log's next offset is stable: only writes, which hold
+  // it, change it.
+  memlog::Log& log = *shard.log;
+  const Offset next = log.NextOffset();
+  // Whether this write may start a segment of the log, which the index must
+  // then start too: by count at fixed offsets, by bytes or age at any.
+  const bool limits_rotate = shard_options.max_segment_bytes.has_value() ||
+                             shard_options.max_age.has_value();
+  const bool count_boundary =
+      (next - shard_options.start_offset) % shard_options.segment_size == 0;
+  const bool may_rotate = limits_rotate || count_boundary;
+  try {
+    shard.index.Reserve(key, may_rotate);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemoryError("the key index entry of a record");
+  }
+  // The log's rotation count tells whether the write sealed a segment; read
+  // only where it may have.
+  const int64_t rotations_before =
+      may_rotate ? log.stats().segments_rotated : 0;
+  absl::StatusOr<Offset> offset = log.Write(buffer);
+  const bool rotated =
+      may_rotate && log.stats().segments_rotated != rotations_before;
+  if (offset.ok()) {
+    shard.index.Add(key, *offset, rotated);
+  } else {
+    shard.index.CancelReserve(key);
+    // A write that fails may still have rotated the log: the index follows
+    // (the purge of the history, below).
+    if (rotated) shard.index.StartSegment(next);
+  }
+  // Purges without a rotation: a history that aged out, or one released by
+  // a rotation that ran out of memory.
+  shard.index.FollowPurge(EarliestRetained(log));
+  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
+  return offset;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
@@ -188,8 +234,8 @@ const memlog::Log& Log::LogOrEmpty(size_t shard) const {
   return made != nullptr ? *made->log : *empty_shard_;
 }
 
-absl::StatusOr<Offset> Log::Write(std::string_view key,
-                                  std::string_view data) try {
+absl::Status Log::CheckRecord(std::string_view key,
+                              std::string_view data) const {
   if (absl::Status status = CheckKey(key); !status.ok()) return status;
   if (absl::Status status =
           ValidateRecordData(data, options_.shard.max_record_bytes);
@@ -206,62 +252,133 @@ absl::StatusOr<Offset> Log::Write(std::string_view key,
                      " bytes, more than a shard holds per record (",
                      shard_options_.max_record_bytes, ")"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Offset> Log::Write(std::string_view key,
+                                  std::string_view data) try {
+  if (absl::Status status = CheckRecord(key, data); !status.ok()) {
+    return status;
+  }
   absl::StatusOr<size_t> index = Route(key);
   if (!index.ok()) return index.status();
   if (closed()) {
     return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
   }
-
-  thread_local std::string buffer;
-  internal::EncodeRecord(key, data, &buffer);
   Shard* shard = GetOrMakeShard(*index);
   if (shard == nullptr) return OutOfMemoryError("a new shard");
   absl::StatusOr<Offset> offset;
   internal::KeyIndex::Dropped dropped;  // freed after the lock is released
   {
     memlog::internal::MutexLock lock(&shard->mu);
-    // Under the lock the log's next offset is stable: only writes, which
-    // hold it, change it.
-    memlog::Log& log = *shard->log;
-    const Offset next = log.NextOffset();
-    // Whether this write may start a segment of the log, which the index
-    // must then start too: by count at fixed offsets, by bytes or age at
-    // any.
-    const bool limits_rotate = shard_options_.max_segment_bytes.has_value() ||
-                               shard_options_.max_age.has_value();
-    const bool count_boundary =
-        (next - options_.shard.start_offset) % options_.shard.segment_size ==
-        0;
-    const bool may_rotate = limits_rotate || count_boundary;
-    try {
-      shard->index.Reserve(key, may_rotate);
-    } catch (const std::bad_alloc&) {
-      return OutOfMemoryError("the key index entry of a record");
-    }
-    // The log's rotation count tells whether the write sealed a segment;
-    // read only where it may have.
-    const int64_t rotations_before =
-        may_rotate ? log.stats().segments_rotated : 0;
-    offset = log.Write(buffer);
-    const bool rotated =
-        may_rotate && log.stats().segments_rotated != rotations_before;
-    if (offset.ok()) {
-      shard->index.Add(key, *offset, rotated);
-    } else {
-      shard->index.CancelReserve(key);
-      // A write that fails may still have rotated the log: the index
-      // follows (the purge of the history, below).
-      if (rotated) shard->index.StartSegment(next);
-    }
-    // Purges without a rotation: a history that aged out, or one released
-    // by a rotation that ran out of memory.
-    shard->index.FollowPurge(EarliestRetained(log));
+    offset = WriteToShard(*shard, shard_options_, key, data);
     dropped = shard->index.TakeDropped();
   }
-  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
   return offset;
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a record of a sharded log");
+}
+
+WriteBatchResult Log::WriteBatch(
+    std::string_view key, absl::Span<const std::string_view> records) try {
+  WriteBatchResult result;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (absl::Status status = CheckRecord(key, records[i]); !status.ok()) {
+      result.status = MakeError(
+          *GetErrorKind(status),
+          absl::StrCat("record ", i, " of the batch: ", status.message(),
+                       "; no record of the batch was written"));
+      return result;
+    }
+  }
+  if (records.empty()) return result;
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) {
+    result.status = index.status();
+    return result;
+  }
+  if (closed()) {
+    result.status =
+        MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+    return result;
+  }
+  Shard* shard = GetOrMakeShard(*index);
+  if (shard == nullptr) {
+    result.status = OutOfMemoryError("a new shard");
+    return result;
+  }
+  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
+  memlog::internal::MutexLock lock(&shard->mu);
+  // Under the shard's lock nothing else writes the shard: the batch's
+  // offsets are consecutive.
+  for (const std::string_view data : records) {
+    absl::StatusOr<Offset> offset = WriteToShard(*shard, shard_options_, key, data);
+    if (!offset.ok()) {
+      result.status = offset.status();
+      break;
+    }
+    if (result.count == 0) result.first = *offset;
+    ++result.count;
+  }
+  dropped = shard->index.TakeDropped();
+  return result;
+} catch (const std::bad_alloc&) {
+  WriteBatchResult failed;
+  failed.status = OutOfMemoryError("a batch write");
+  return failed;
+}
+
+absl::Status Log::WriteBatch(absl::Span<const KeyedRecord> records,
+                             absl::Span<Offset> offsets) try {
+  if (offsets.size() != records.size()) {
+    return MakeError(ErrorKind::kInvalidOptions,
+                     absl::StrCat("WriteBatch got ", records.size(),
+                                  " records but room for ", offsets.size(),
+                                  " offsets; give one offset per record"));
+  }
+  for (Offset& offset : offsets) offset = kInvalidOffset;
+  std::vector<size_t> shard_of(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (absl::Status status = CheckRecord(records[i].key, records[i].data);
+        !status.ok()) {
+      return MakeError(
+          *GetErrorKind(status),
+          absl::StrCat("record ", i, " of the batch: ", status.message(),
+                       "; no record of the batch was written"));
+    }
+    absl::StatusOr<size_t> index = Route(records[i].key);
+    if (!index.ok()) return index.status();
+    shard_of[i] = *index;
+  }
+  if (closed()) {
+    return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+  }
+  // Shard by shard, in order of first appearance, each under one hold of its
+  // lock; a key's records all go to its shard, so their order is kept.
+  std::vector<bool> done(records.size(), false);
+  for (size_t first = 0; first < records.size(); ++first) {
+    if (done[first]) continue;
+    const size_t index = shard_of[first];
+    Shard* shard = GetOrMakeShard(index);
+    if (shard == nullptr) return OutOfMemoryError("a new shard");
+    internal::KeyIndex::Dropped dropped;  // freed after the lock
+    memlog::internal::MutexLock lock(&shard->mu);
+    for (size_t i = first; i < records.size(); ++i) {
+      if (done[i] || shard_of[i] != index) continue;
+      done[i] = true;
+      absl::StatusOr<Offset> offset =
+          WriteToShard(*shard, shard_options_, records[i].key, records[i].data);
+      if (!offset.ok()) {
+        dropped = shard->index.TakeDropped();
+        return offset.status();
+      }
+      offsets[i] = *offset;
+    }
+    dropped = shard->index.TakeDropped();
+  }
+  return absl::OkStatus();
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a batch write");
 }
 
 absl::StatusOr<RecordView> Log::ReadKeyView(std::string_view key,

@@ -152,6 +152,27 @@ class Log {
   //   the key index follows it.
   absl::StatusOr<Offset> Write(std::string_view key, std::string_view data);
 
+  // Appends `records` as records of `key`, in order, under one hold of the
+  // key's shard lock, so that they get consecutive offsets of the shard.
+  // Validates every record first, writing none and naming the first bad
+  // index if any is invalid (as Write() would refuse it); otherwise fails as
+  // Write() does, with the count written so far (records stored before a
+  // failure stay written). An empty batch writes nothing. Each record is a
+  // write of the shard's memlog::Log (its own clock reading).
+  WriteBatchResult WriteBatch(std::string_view key,
+                              absl::Span<const std::string_view> records);
+
+  // Appends records of any keys: groups them by shard, writes each shard's
+  // share under one hold of its lock, and keeps the order of each key's
+  // records (and of all records of a shard). Stores each record's offset in
+  // `offsets[i]` (kInvalidOffset for a record not written). Validates and
+  // routes every record first, writing none if any fails (the status names
+  // its index); fails with IsInvalidOptions if `offsets` has not one entry
+  // per record. A failure while writing (IsClosed, IsOutOfMemory, ...)
+  // returns its status with the records written so far in `offsets`.
+  absl::Status WriteBatch(absl::Span<const KeyedRecord> records,
+                          absl::Span<Offset> offsets);
+
   // Returns a copy of the record of `key` at `offset`. Fails with:
   // - IsInvalidKey, or the sharder's errors, as for Write();
   // - kOutOfRange (IsFutureOffset) if the key's shard has not written
@@ -298,6 +319,9 @@ class Log {
 
   // Validates `key` and returns its shard.
   absl::StatusOr<size_t> Route(std::string_view key) const;
+  // Returns the status Write(key, data) fails with for bad input, or OK.
+  absl::Status CheckRecord(std::string_view key, std::string_view data) const;
+
   // Returns shard `shard`, or nullptr if it was never used. Lock-free.
   internal::Shard* ShardIfMade(size_t shard) const;
   // Returns shard `shard`, making it if needed; nullptr if out of memory.

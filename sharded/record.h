@@ -28,6 +28,13 @@ namespace memlog::sharded {
 // The longest key a sharded log accepts, in bytes.
 inline constexpr size_t kMaxKeyBytes = size_t{64} << 10;  // 64 KiB
 
+// A record to write with its key, for Log::WriteBatch(). Refers to the
+// caller's bytes, which must stay valid during the call.
+struct KeyedRecord {
+  std::string_view key;
+  std::string_view data;
+};
+
 namespace internal {
 struct RecordAccess;
 }  // namespace internal
