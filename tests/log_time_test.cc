@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,24 @@ TEST(LogTimeTest, CreatedNeverGoesBackwardsWhenTheClockStepsBack) {
   EXPECT_EQ(log->Read(0)->metadata.created, kT0);
   EXPECT_EQ(log->Read(1)->metadata.created, kT0);  // held at the previous one
   EXPECT_EQ(log->Read(2)->metadata.created, kT0 + absl::Seconds(1));
+}
+
+TEST(LogTimeTest, ClockTimesBeyondInt64NanosecondsAreStoredAtTheBounds) {
+  // Stored as int64 nanoseconds since 1970: what lies outside saturates.
+  const absl::Time earliest = absl::FromUnixNanos(INT64_MIN);
+  const absl::Time latest = absl::FromUnixNanos(INT64_MAX);
+  const absl::Time go_zero_time = absl::FromCivil(
+      absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  std::vector<absl::Time> times = {go_zero_time, absl::InfinitePast(),
+                                   absl::InfiniteFuture(), kT0};
+  size_t call = 0;
+  std::unique_ptr<Log> log =
+      Log::Create({.clock = [&] { return times[call++]; }}).value();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(log->Write("r").ok());
+  EXPECT_EQ(log->Read(0)->metadata.created, earliest);
+  EXPECT_EQ(log->Read(1)->metadata.created, earliest);
+  EXPECT_EQ(log->Read(2)->metadata.created, latest);
+  EXPECT_EQ(log->Read(3)->metadata.created, latest);  // monotonic from there
 }
 
 // Records at kT0 + 0s, 1s, ..., 9s in segments of 4.
