@@ -130,7 +130,9 @@ class Log {
   //   allocated. The record is not written; the log stays usable and accepts
   //   writes again once memory is available. NOTE: such a write may still
   //   have sealed the active segment and purged the history, as a successful
-  //   write at that point would have (Range() tells);
+  //   write at that point would have (Range() tells). Likewise, when sealing
+  //   a segment for Options::max_age runs out of memory, the write goes on
+  //   into the current segment and a later write or Trim() seals it;
   // - kInternal (IsCallbackFailed) if `Options::clock` threw; nothing is
   //   written.
   absl::StatusOr<Offset> Write(std::string_view data);
@@ -142,7 +144,7 @@ class Log {
   // names the index of the first bad one. Fails writing none with IsClosed,
   // with IsOffsetOverflow if the batch does not fit below kMaxOffset, and
   // with IsCallbackFailed if the clock throws. An empty batch writes nothing
-  // and returns OK with count 0.
+  // and returns OK with count 0, whatever the log's state.
   //
   // A batch may span rotations like any run of writes (a batch of more than
   // segment_size records rotates within itself, and its own later records

@@ -6,11 +6,15 @@
 // and a read of it still work and the offsets stay dense.
 //
 // Covered for memlog::Log: options (start offset, segment size, record
-// size limit) at and beyond every bound, including INT64_MIN/INT64_MAX; the
-// offset overflow at kMaxOffset; records of exactly the limit and one byte
-// over; empty records; reads (Log and Reader), batch reads, waits and
-// streams at -1, INT64_MIN, INT64_MAX, before the start and after the end;
-// streams started far in the future, then cancelled or closed.
+// size limit, byte and age retention) at and beyond every bound, including
+// INT64_MIN/INT64_MAX and infinite durations; the offset overflow at
+// kMaxOffset, by single and batch writes; records of exactly the limit and
+// one byte over; empty records, alone and in batches; empty batches; reads
+// (Log and Reader), batch reads, waits and streams at -1, INT64_MIN,
+// INT64_MAX, before the start and after the end; OffsetAt() at infinite
+// times and just outside the records' times; Trim() of empty, closed and
+// purged-out logs; streams started far in the future, then cancelled or
+// closed.
 //
 // Covered for memlog::sharded::Log: shard counts 0, 1, 2 and absurdly large;
 // the per-shard options; a null sharder (the default), one that returns an
@@ -40,6 +44,8 @@
 #include "memlog/log.h"
 #include "memlog/reader.h"
 #include "sharded/log.h"
+#include "tests/fake_clock.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 namespace {
@@ -68,10 +74,13 @@ Options SegmentSize(int64_t value) { return MakeOptions(0, value); }
 Options MaxRecordBytes(int64_t value) {
   return MakeOptions(0, kDefaultSegmentSize, value);
 }
-
-std::string Message(const absl::Status& status) {
-  return std::string(status.message());
+Options MaxSegmentBytes(int64_t value) {
+  Options options;
+  options.max_segment_bytes = value;
+  return options;
 }
+
+using test::Message;
 
 // ---------------------------------------------------------------------------
 // Options.
@@ -102,6 +111,7 @@ TEST_P(BadOptionsTest, CreateFailsNamingTheFieldAndItsValidRange) {
   if (c.field == "start_offset") fixed.start_offset = 0;
   if (c.field == "segment_size") fixed.segment_size = 4;
   if (c.field == "max_record_bytes") fixed.max_record_bytes = 16;
+  if (c.field == "max_segment_bytes") fixed.max_segment_bytes = kMinSegmentBytes;
   absl::StatusOr<std::unique_ptr<Log>> good = Log::Create(fixed);
   ASSERT_TRUE(good.ok()) << good.status();
   absl::StatusOr<Offset> offset = (*good)->Write("x");
@@ -140,8 +150,74 @@ INSTANTIATE_TEST_SUITE_P(
                        "max_record_bytes", kMaxRecordBytesLimit + 1, 1,
                        kMaxRecordBytesLimit},
         BadOptionsCase{"MaxRecordBytesInt64Max", MaxRecordBytes(kInt64Max),
-                       "max_record_bytes", kInt64Max, 1, kMaxRecordBytesLimit}),
+                       "max_record_bytes", kInt64Max, 1, kMaxRecordBytesLimit},
+        BadOptionsCase{"MaxSegmentBytesZero", MaxSegmentBytes(0),
+                       "max_segment_bytes", 0, kMinSegmentBytes,
+                       kMaxSegmentBytes},
+        BadOptionsCase{"MaxSegmentBytesNegative", MaxSegmentBytes(-1),
+                       "max_segment_bytes", -1, kMinSegmentBytes,
+                       kMaxSegmentBytes},
+        BadOptionsCase{"MaxSegmentBytesInt64Min", MaxSegmentBytes(kInt64Min),
+                       "max_segment_bytes", kInt64Min, kMinSegmentBytes,
+                       kMaxSegmentBytes},
+        BadOptionsCase{"MaxSegmentBytesOneUnderMin",
+                       MaxSegmentBytes(kMinSegmentBytes - 1),
+                       "max_segment_bytes", kMinSegmentBytes - 1,
+                       kMinSegmentBytes, kMaxSegmentBytes},
+        BadOptionsCase{"MaxSegmentBytesOneOverMax",
+                       MaxSegmentBytes(kMaxSegmentBytes + 1),
+                       "max_segment_bytes", kMaxSegmentBytes + 1,
+                       kMinSegmentBytes, kMaxSegmentBytes},
+        BadOptionsCase{"MaxSegmentBytesInt64Max", MaxSegmentBytes(kInt64Max),
+                       "max_segment_bytes", kInt64Max, kMinSegmentBytes,
+                       kMaxSegmentBytes}),
     [](const testing::TestParamInfo<BadOptionsCase>& test) {
+      return test.param.name;
+    });
+
+// Options::max_age, a duration: the message names it as absl formats it.
+struct BadMaxAgeCase {
+  std::string name;
+  absl::Duration max_age;
+};
+
+class BadMaxAgeTest : public testing::TestWithParam<BadMaxAgeCase> {};
+
+TEST_P(BadMaxAgeTest, CreateFailsNamingTheFieldAndItsValidRange) {
+  const BadMaxAgeCase& c = GetParam();
+  absl::StatusOr<std::unique_ptr<Log>> log =
+      Log::Create({.max_age = c.max_age});
+  ASSERT_FALSE(log.ok()) << "accepted " << c.name;
+  EXPECT_TRUE(IsInvalidOptions(log.status())) << log.status();
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(log.status()),
+              AllOf(HasSubstr("Options::max_age"),
+                    HasSubstr(absl::FormatDuration(c.max_age)),
+                    HasSubstr(absl::StrCat("[", absl::FormatDuration(kMinMaxAge),
+                                           ", ",
+                                           absl::FormatDuration(kMaxMaxAge),
+                                           "]"))));
+  // Each bound itself is valid.
+  for (absl::Duration bound : {kMinMaxAge, kMaxMaxAge}) {
+    absl::StatusOr<std::unique_ptr<Log>> good =
+        Log::Create({.max_age = bound});
+    ASSERT_TRUE(good.ok()) << good.status();
+    EXPECT_EQ((*good)->Write("x").value(), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Memlog, BadMaxAgeTest,
+    testing::Values(
+        BadMaxAgeCase{"Zero", absl::ZeroDuration()},
+        BadMaxAgeCase{"Negative", -absl::Nanoseconds(1)},
+        BadMaxAgeCase{"MinusInfinite", -absl::InfiniteDuration()},
+        BadMaxAgeCase{"OneNanosecondUnderMin",
+                      kMinMaxAge - absl::Nanoseconds(1)},
+        BadMaxAgeCase{"OneNanosecondOverMax",
+                      kMaxMaxAge + absl::Nanoseconds(1)},
+        BadMaxAgeCase{"Infinite", absl::InfiniteDuration()}),
+    [](const testing::TestParamInfo<BadMaxAgeCase>& test) {
       return test.param.name;
     });
 
@@ -180,7 +256,28 @@ struct BadCallCase {
   std::vector<std::string> message_parts;  // each must appear in the message
 };
 
-class BadCallTest : public testing::TestWithParam<BadCallCase> {
+// Nothing changed: the same records, and the next write gets the next
+// offset (a failed write consumes none) and reads back.
+void ExpectUnchangedAndUsable(Log& log) {
+  EXPECT_EQ(log.Range(), (OffsetRange{kEarliest, kLatest}));
+  EXPECT_EQ(log.NextOffset(), kLatest + 1);
+  for (Offset o = kEarliest; o <= kLatest; ++o) {
+    EXPECT_EQ(log.Read(o)->data, absl::StrCat("r", o));
+  }
+  absl::StatusOr<Offset> offset = log.Write("after");
+  ASSERT_TRUE(offset.ok()) << offset.status();
+  EXPECT_EQ(*offset, kLatest + 1);
+  EXPECT_EQ(log.Read(kLatest + 1)->data, "after");
+  std::vector<Record> batch(3);
+  ReadResult read = log.ReadBatch(kLatest - 1, absl::MakeSpan(batch));
+  EXPECT_TRUE(read.ok()) << read.status;
+  EXPECT_EQ(read.count, 3);
+  EXPECT_EQ(batch[2].data, "after");
+}
+
+// The log of the table above.
+template <typename Case>
+class LiveLogTest : public testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<Log>> log =
@@ -196,6 +293,8 @@ class BadCallTest : public testing::TestWithParam<BadCallCase> {
   std::unique_ptr<Log> log_;
 };
 
+class BadCallTest : public LiveLogTest<BadCallCase> {};
+
 TEST_P(BadCallTest, FailsWithItsKindAndLeavesTheLogUsable) {
   const BadCallCase& c = GetParam();
   const absl::Status status = c.call(*log_);
@@ -205,22 +304,7 @@ TEST_P(BadCallTest, FailsWithItsKindAndLeavesTheLogUsable) {
   for (const std::string& part : c.message_parts) {
     EXPECT_THAT(Message(status), HasSubstr(part));
   }
-
-  // Nothing changed: the same records, and the next write gets the next
-  // offset (a failed write consumes none) and reads back.
-  EXPECT_EQ(log_->Range(), (OffsetRange{kEarliest, kLatest}));
-  for (Offset o = kEarliest; o <= kLatest; ++o) {
-    EXPECT_EQ(log_->Read(o)->data, absl::StrCat("r", o));
-  }
-  absl::StatusOr<Offset> offset = log_->Write("after");
-  ASSERT_TRUE(offset.ok()) << offset.status();
-  EXPECT_EQ(*offset, kLatest + 1);
-  EXPECT_EQ(log_->Read(kLatest + 1)->data, "after");
-  std::vector<Record> batch(3);
-  ReadResult read = log_->ReadBatch(kLatest - 1, absl::MakeSpan(batch));
-  EXPECT_TRUE(read.ok()) << read.status;
-  EXPECT_EQ(read.count, 3);
-  EXPECT_EQ(batch[2].data, "after");
+  ExpectUnchangedAndUsable(*log_);
 }
 
 absl::Status ReadStatus(const Log& log, Offset offset) {
@@ -270,6 +354,26 @@ absl::Status StreamStatus(const Log& log, Offset start) {
   absl::StatusOr<Stream> stream = log.StreamFrom(start);
   if (!stream.ok()) return stream.status();
   return stream->NextUntil(absl::InfinitePast()).status();
+}
+
+// OffsetAt() of `t`, computed from the log (the records carry the real
+// clock's times), as a status.
+absl::Status OffsetAtStatus(const Log& log,
+                            const std::function<absl::Time(const Log&)>& t) {
+  return log.OffsetAt(t(log)).status();
+}
+absl::Time CreatedAt(const Log& log, Offset offset) {
+  return log.Read(offset)->metadata.created;
+}
+// A batch write that must write nothing: its status, or an error if it
+// wrote something.
+absl::Status FailedBatchStatus(Log& log,
+                               const std::vector<std::string_view>& records) {
+  WriteBatchResult result = log.WriteBatch(records);
+  if (result.count != 0 || result.first != kInvalidOffset) {
+    return absl::InternalError("the failed batch wrote records");
+  }
+  return result.status;
 }
 
 // Read and batch-read cases for one offset: all six calls must fail the
@@ -377,6 +481,62 @@ std::vector<BadCallCase> AllBadCalls() {
        IsWaitCancelled,
        absl::StatusCode::kCancelled,
        {}},
+      // Times after every record: none is at or after them yet. The message
+      // names where a stream of the records to come starts.
+      {"OffsetAtInfiniteFuture",
+       [](Log& l) {
+         return OffsetAtStatus(l, [](const Log&) {
+           return absl::InfiniteFuture();
+         });
+       },
+       IsFutureOffset,
+       absl::StatusCode::kOutOfRange,
+       {"start at offset 110"}},
+      {"OffsetAtJustAfterTheLatest",
+       [](Log& l) {
+         return OffsetAtStatus(l, [](const Log& log) {
+           return CreatedAt(log, kLatest) + absl::Nanoseconds(1);
+         });
+       },
+       IsFutureOffset,
+       absl::StatusCode::kOutOfRange,
+       {"start at offset 110"}},
+      // Batches with one bad record write none of them, and say which.
+      {"WriteBatchOfOneEmptyRecord",
+       [](Log& l) { return FailedBatchStatus(l, {""}); },
+       IsEmptyRecord,
+       absl::StatusCode::kInvalidArgument,
+       {"record 0 of the batch", "no record of the batch was written"}},
+      {"WriteBatchWithAnEmptyRecordInTheMiddle",
+       [](Log& l) { return FailedBatchStatus(l, {"a", "b", "", "c"}); },
+       IsEmptyRecord,
+       absl::StatusCode::kInvalidArgument,
+       {"record 2 of the batch", "no record of the batch was written"}},
+      {"WriteBatchOfOneTooLargeRecord",
+       [](Log& l) {
+         const std::string big(kLimit + 1, 'x');
+         return FailedBatchStatus(l, {big});
+       },
+       IsRecordTooLarge,
+       absl::StatusCode::kInvalidArgument,
+       {"record 0 of the batch", "17 bytes", "max_record_bytes (16)",
+        "no record of the batch was written"}},
+      {"WriteBatchWithATooLargeRecordLast",
+       [](Log& l) {
+         const std::string big(kLimit + 1, 'x');
+         return FailedBatchStatus(l, {"a", "b", "c", "d", "e", big});
+       },
+       IsRecordTooLarge,
+       absl::StatusCode::kInvalidArgument,
+       {"record 5 of the batch", "17 bytes"}},
+      {"WriteBatchNamesTheFirstBadRecord",
+       [](Log& l) {
+         const std::string big(kLimit + 1, 'x');
+         return FailedBatchStatus(l, {"a", big, ""});
+       },
+       IsRecordTooLarge,
+       absl::StatusCode::kInvalidArgument,
+       {"record 1 of the batch"}},
   };
   constexpr absl::StatusCode kImpossible = absl::StatusCode::kInvalidArgument;
   constexpr absl::StatusCode kPurged = absl::StatusCode::kNotFound;
@@ -408,6 +568,85 @@ std::vector<BadCallCase> AllBadCalls() {
 
 INSTANTIATE_TEST_SUITE_P(Memlog, BadCallTest, testing::ValuesIn(AllBadCalls()),
                          [](const testing::TestParamInfo<BadCallCase>& test) {
+                           return test.param.name;
+                         });
+
+// Calls at the edges that are not errors, on the same log: each succeeds
+// with the documented result (the call checks it, returning an error if
+// not) and leaves the log as usable.
+struct EdgeCallCase {
+  std::string name;
+  std::function<absl::Status(Log&)> call;
+};
+
+class EdgeCallTest : public LiveLogTest<EdgeCallCase> {};
+
+TEST_P(EdgeCallTest, SucceedsAndLeavesTheLogUsable) {
+  const EdgeCallCase& c = GetParam();
+  const absl::Status status = c.call(*log_);
+  EXPECT_TRUE(status.ok()) << c.name << ": " << status;
+  ExpectUnchangedAndUsable(*log_);
+}
+
+// OffsetAt() of `t`: OK if it found `offset` with `may_have_missed`.
+absl::Status ExpectOffsetAt(const Log& log, absl::Time t, Offset offset,
+                            bool may_have_missed) {
+  absl::StatusOr<OffsetAtTime> at = log.OffsetAt(t);
+  if (!at.ok()) return at.status();
+  if (at->offset != offset || at->may_have_missed != may_have_missed) {
+    return absl::InternalError(absl::StrCat(
+        "OffsetAt found ", at->offset, " (may_have_missed ",
+        at->may_have_missed, "), expected ", offset, " (", may_have_missed,
+        ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<EdgeCallCase> AllEdgeCalls() {
+  return {
+      // Times at or before the earliest retained record find it, and say
+      // that purged records (100..103) may have been at or after the time.
+      {"OffsetAtInfinitePast",
+       [](Log& l) {
+         return ExpectOffsetAt(l, absl::InfinitePast(), kEarliest, true);
+       }},
+      {"OffsetAtJustBeforeTheEarliest",
+       [](Log& l) {
+         return ExpectOffsetAt(
+             l, CreatedAt(l, kEarliest) - absl::Nanoseconds(1), kEarliest,
+             true);
+       }},
+      {"OffsetAtUnixEpoch",
+       [](Log& l) {
+         return ExpectOffsetAt(l, absl::UnixEpoch(), kEarliest, true);
+       }},
+      // The latest record's own time finds the first record of that time
+      // (the coarse clock gives many records one time).
+      {"OffsetAtTheLatestsTime",
+       [](Log& l) {
+         const absl::Time t = CreatedAt(l, kLatest);
+         Offset first = kLatest;
+         while (first > kEarliest && CreatedAt(l, first - 1) == t) --first;
+         return ExpectOffsetAt(l, t, first, first == kEarliest);
+       }},
+      {"WriteBatchOfNoRecords",
+       [](Log& l) {
+         WriteBatchResult result = l.WriteBatch({});
+         if (!result.ok()) return result.status;
+         if (result.count != 0 || result.first != kInvalidOffset ||
+             result.last() != kInvalidOffset) {
+           return absl::InternalError("the empty batch wrote records");
+         }
+         return absl::OkStatus();
+       }},
+      // Without max_age, Trim() has nothing to do.
+      {"TrimWithoutMaxAge", [](Log& l) { return l.Trim(); }},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Memlog, EdgeCallTest,
+                         testing::ValuesIn(AllEdgeCalls()),
+                         [](const testing::TestParamInfo<EdgeCallCase>& test) {
                            return test.param.name;
                          });
 
@@ -511,6 +750,122 @@ TEST(BadInputTest, OverflowAfterPurgesNearMaxOffset) {
   EXPECT_EQ(LaggedCount(lagged.status()), 2);
   EXPECT_TRUE(IsLaggedCountExact(lagged.status()));
   EXPECT_EQ(stream.Next()->offset(), kMaxOffset - 2);
+}
+
+// A batch that does not fit below kMaxOffset writes none of its records; one
+// that ends exactly at kMaxOffset is written whole.
+TEST(BadInputTest, BatchPastMaxOffsetWritesNothingAndOneEndingAtItFits) {
+  auto log = Log::Create(StartOffset(kMaxOffset - 3)).value();
+  ASSERT_EQ(log->Write("first").value(), kMaxOffset - 3);
+  const std::vector<std::string_view> four = {"a", "b", "c", "d"};
+  WriteBatchResult overflow = log->WriteBatch(four);
+  EXPECT_TRUE(IsOffsetOverflow(overflow.status)) << overflow.status;
+  EXPECT_EQ(overflow.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(Message(overflow.status),
+              AllOf(HasSubstr("a batch of 4 records"),
+                    HasSubstr(absl::StrCat("from offset ", kMaxOffset - 2)),
+                    HasSubstr("no record of the batch was written")));
+  EXPECT_EQ(overflow.count, 0);
+  EXPECT_EQ(overflow.first, kInvalidOffset);
+  EXPECT_EQ(log->NextOffset(), kMaxOffset - 2);
+  EXPECT_EQ(log->stats().write_failures_overflow, 1);
+
+  WriteBatchResult fits = log->WriteBatch({"a", "b", "c"});
+  ASSERT_TRUE(fits.ok()) << fits.status;
+  EXPECT_EQ(fits.first, kMaxOffset - 2);
+  EXPECT_EQ(fits.last(), kMaxOffset);
+  EXPECT_EQ(log->Read(kMaxOffset)->data, "c");
+
+  // Past kMaxOffset even a batch of one overflows; an empty one still
+  // succeeds, writing nothing.
+  WriteBatchResult one = log->WriteBatch({"e"});
+  EXPECT_TRUE(IsOffsetOverflow(one.status)) << one.status;
+  EXPECT_EQ(one.count, 0);
+  EXPECT_TRUE(log->WriteBatch({}).ok());
+  EXPECT_EQ(log->Range(), (OffsetRange{kMaxOffset - 3, kMaxOffset}));
+  EXPECT_EQ(log->stats().records_written, 4);
+}
+
+// A batch with more records than offsets remain is refused whole, before
+// anything is stored: no offset is consumed and no storage allocated.
+TEST(BadInputTest, BatchOfMoreOffsetsThanRemainIsRefusedBeforeAnyWrite) {
+  auto log = Log::Create(MakeOptions(kMaxOffset - 1, 2)).value();
+  const std::vector<std::string_view> three(3, "x");
+  WriteBatchResult result = log->WriteBatch(three);
+  EXPECT_TRUE(IsOffsetOverflow(result.status)) << result.status;
+  EXPECT_EQ(log->Range(), OffsetRange{});
+  EXPECT_EQ(log->memory_usage().allocated_bytes, 0);
+  EXPECT_EQ(log->WriteBatch({"y", "z"}).last(), kMaxOffset);
+}
+
+// Trim() is a no-op where there is nothing to purge, and never an error:
+// on a log never written, on a closed log (whose reads go on, so its purges
+// do too), and on a log whose every record max_age already purged.
+TEST(BadInputTest, TrimOfAnEmptyLogDoesNothing) {
+  test::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  auto log = Log::Create({.clock = clock.AsFunction(),
+                          .max_age = absl::Seconds(10)})
+                 .value();
+  clock.Advance(absl::Hours(1));
+  EXPECT_TRUE(log->Trim().ok());
+  EXPECT_EQ(log->Range(), OffsetRange{});
+  EXPECT_EQ(log->NextOffset(), 0);
+  EXPECT_EQ(log->Write("x").value(), 0);
+  EXPECT_EQ(log->Range(), (OffsetRange{0, 0}));
+}
+
+TEST(BadInputTest, TrimOfAClosedLogStillPurgesAndReadsGoOn) {
+  test::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  auto log = Log::Create({.segment_size = 2,
+                          .clock = clock.AsFunction(),
+                          .max_age = absl::Seconds(10)})
+                 .value();
+  ASSERT_TRUE(log->WriteBatch({"a", "b", "c"}).ok());  // segments {0,1} {2}
+  clock.Advance(absl::Seconds(5));
+  ASSERT_TRUE(log->Write("d").ok());  // 3, five seconds younger
+  log->Close();
+  EXPECT_TRUE(log->Trim().ok());
+  EXPECT_EQ(log->Range(), (OffsetRange{0, 3}));
+  clock.Advance(absl::Seconds(6));  // 0..2 are 11 s old, 3 is 6 s old
+  EXPECT_TRUE(log->Trim().ok());
+  EXPECT_EQ(log->Range(), (OffsetRange{2, 3}));
+  EXPECT_EQ(log->Read(3)->data, "d");
+  EXPECT_TRUE(IsPurgedOffset(log->Read(1).status()));
+  EXPECT_TRUE(IsClosed(log->Write("e").status()));
+  EXPECT_TRUE(log->Trim().ok());  // again: nothing more is old
+  EXPECT_EQ(log->Range(), (OffsetRange{2, 3}));
+}
+
+TEST(BadInputTest, TrimOfALogThatAgePurgedEntirelyDoesNothingMore) {
+  test::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  auto log = Log::Create({.start_offset = 50,
+                          .segment_size = 4,
+                          .clock = clock.AsFunction(),
+                          .max_age = absl::Seconds(10)})
+                 .value();
+  ASSERT_TRUE(log->WriteBatch({"a", "b", "c", "d", "e"}).ok());  // 50..54
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(log->Trim().ok());
+  ASSERT_EQ(log->Range(), OffsetRange{});
+  const LogStats purged = log->stats();
+  EXPECT_EQ(purged.records_purged_by_age, 5);
+  for (int i = 0; i < 3; ++i) {
+    clock.Advance(absl::Minutes(1));
+    EXPECT_TRUE(log->Trim().ok());
+  }
+  EXPECT_EQ(log->Range(), OffsetRange{});
+  EXPECT_EQ(log->stats().records_purged_by_age, 5);
+  EXPECT_EQ(log->stats().segments_rotated, purged.segments_rotated);
+  EXPECT_TRUE(IsFutureOffset(log->OffsetAt(absl::InfinitePast()).status()));
+  EXPECT_TRUE(IsPurgedOffset(log->Read(54).status()));
+  // Writing goes on where it stopped.
+  EXPECT_EQ(log->NextOffset(), 55);
+  EXPECT_EQ(log->Write("f").value(), 55);
+  EXPECT_EQ(log->Range(), (OffsetRange{55, 55}));
+  absl::StatusOr<OffsetAtTime> at = log->OffsetAt(absl::InfinitePast());
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->offset, 55);
+  EXPECT_TRUE(at->may_have_missed);
 }
 
 TEST(BadInputTest, WriteAfterCloseFailsAndReadsKeepWorking) {

@@ -42,7 +42,7 @@ using memlog_testing::AllocationFailures;
 
 // A payload that tells its record apart: its index, padded so that some
 // records need a new payload chunk.
-std::string Payload(int i) {
+std::string ChunkStraddlingPayload(int i) {
   std::string data = absl::StrCat("record-", i, "-");
   data.resize(i % 3 == 2 ? 5000 : 40, static_cast<char>('a' + i % 26));
   return data;
@@ -99,7 +99,7 @@ void RunLogScenario(LogOutcome& outcome, AllocationFailures* failures) {
   std::vector<Record> copies(3);
   std::vector<RecordView> views(3);
   for (int i = 0; i < 14; ++i) {
-    const std::string payload = Payload(i);
+    const std::string payload = ChunkStraddlingPayload(i);
     absl::StatusOr<Offset> offset = call([&] { return log.Write(payload); });
     if (offset.ok()) {
       outcome.acknowledged[*offset] = payload;
@@ -261,10 +261,10 @@ TEST(FaultInjectionTest, LogSurvivesAThrowingClock) {
               .value();
       std::vector<std::string> written;
       for (int i = 0; i < 10; ++i) {
-        absl::StatusOr<Offset> offset = log->Write(Payload(i));
+        absl::StatusOr<Offset> offset = log->Write(ChunkStraddlingPayload(i));
         if (offset.ok()) {
           EXPECT_EQ(*offset, static_cast<Offset>(written.size()));
-          written.push_back(Payload(i));
+          written.push_back(ChunkStraddlingPayload(i));
         } else {
           EXPECT_TRUE(IsCallbackFailed(offset.status())) << offset.status();
           EXPECT_NE(offset.status().message().find("Options::clock"),
@@ -335,7 +335,7 @@ void RunShardedScenario(ShardedOutcome& outcome, AllocationFailures* failures,
   std::vector<sharded::RecordView> views(2);
   for (int i = 0; i < 16; ++i) {
     const std::string key = kKeys[i % 7];
-    const std::string payload = Payload(i);
+    const std::string payload = ChunkStraddlingPayload(i);
     absl::StatusOr<Offset> offset =
         call([&] { return log.Write(key, payload); });
     if (offset.ok()) {
@@ -491,9 +491,9 @@ TEST(FaultInjectionTest, ShardedLogSurvivesAThrowingClock) {
             .value();
     std::map<Offset, std::string> written;  // key "a" only
     for (int i = 0; i < 12; ++i) {
-      absl::StatusOr<Offset> offset = log->Write("a", Payload(i));
+      absl::StatusOr<Offset> offset = log->Write("a", ChunkStraddlingPayload(i));
       if (offset.ok()) {
-        written[*offset] = Payload(i);
+        written[*offset] = ChunkStraddlingPayload(i);
       } else {
         EXPECT_TRUE(IsCallbackFailed(offset.status())) << offset.status();
       }

@@ -25,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fake_clock.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 
@@ -35,19 +36,12 @@ void PrintTo(const OffsetRange& range, std::ostream* os) {
 
 namespace {
 
+using test::MakeLog;
+using test::Message;
+using test::Payload;
+using test::WriteRecords;
+
 using ::testing::HasSubstr;
-
-// The payload written at `offset` in these tests. Lengths vary with the
-// offset so that a record read from the wrong slot or with the wrong length
-// shows.
-std::string Payload(Offset offset) {
-  return "record " + std::to_string(offset) + " " +
-         std::string(static_cast<size_t>(offset % 7), 'x');
-}
-
-std::string Message(const absl::Status& status) {
-  return std::string(status.message());
-}
 
 // The bytes of the record at `offset`, or the read's status as text (so that
 // a failed read fails the comparison instead of crashing the test).
@@ -59,29 +53,6 @@ std::string ViewDataAt(const Log& log, Offset offset) {
   absl::StatusOr<RecordView> view = log.ReadView(offset);
   return view.ok() ? std::string(view->data())
                    : "<" + view.status().ToString() + ">";
-}
-
-std::unique_ptr<Log> CreateLog(Options options = {}) {
-  // value() fails the test with the status if creation fails.
-  return Log::Create(std::move(options)).value();
-}
-
-// The offset the next write to `log` gets (single-threaded use only).
-Offset NextOffset(const Log& log) {
-  const OffsetRange range = log.Range();
-  return range.latest == kInvalidOffset ? log.options().start_offset
-                                        : range.latest + 1;
-}
-
-// Writes `count` records with Payload(offset) and checks the offsets they
-// get.
-void WriteRecords(Log& log, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    const Offset expected = NextOffset(log);
-    absl::StatusOr<Offset> offset = log.Write(Payload(expected));
-    ASSERT_TRUE(offset.ok()) << offset.status();
-    ASSERT_EQ(*offset, expected);
-  }
 }
 
 // The earliest offset retained after `writes` writes, as the Go original
@@ -102,7 +73,7 @@ TEST(LogTest, CreateWithDefaultOptionsUsesGoDefaults) {
   EXPECT_EQ(options.start_offset, 0);
   EXPECT_EQ(options.segment_size, 1024);
   EXPECT_EQ(options.max_record_bytes, 1024 << 10);
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   EXPECT_EQ(log->options().start_offset, 0);
   EXPECT_EQ(log->options().segment_size, 1024);
   EXPECT_EQ(log->options().max_record_bytes, 1 << 20);
@@ -215,14 +186,14 @@ TEST(LogTest, CreateAcceptsEveryBoundaryOfTheValidRanges) {
 // The empty log.
 
 TEST(LogTest, EmptyLogHasInvalidRange) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   EXPECT_EQ(log->Range(), (OffsetRange{kInvalidOffset, kInvalidOffset}));
   EXPECT_EQ(log->Range().earliest, -1);
   EXPECT_EQ(log->Range().latest, -1);
 }
 
 TEST(LogTest, EmptyLogReadsOfTheStartOffsetAreFutureOffsets) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 111});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 111});
   absl::StatusOr<Record> record = log->Read(111);
   EXPECT_TRUE(IsFutureOffset(record.status())) << record.status();
   EXPECT_EQ(record.status().code(), absl::StatusCode::kOutOfRange);
@@ -236,7 +207,7 @@ TEST(LogTest, EmptyLogReadsOfTheStartOffsetAreFutureOffsets) {
 }
 
 TEST(LogTest, EmptyLogReadsBeforeTheStartOffsetAreImpossibleOffsets) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 111});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 111});
   for (Offset offset : {Offset{110}, Offset{0}, Offset{-1}, Offset{-999}}) {
     SCOPED_TRACE(offset);
     EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(offset).status()));
@@ -245,7 +216,7 @@ TEST(LogTest, EmptyLogReadsBeforeTheStartOffsetAreImpossibleOffsets) {
 }
 
 TEST(LogTest, EmptyLogReadBatchReturnsNothingWithFutureOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::vector<Record> batch(3);
   ReadResult result = log->ReadBatch(0, absl::MakeSpan(batch));
   EXPECT_EQ(result.count, 0);
@@ -259,7 +230,7 @@ TEST(LogTest, EmptyLogReadBatchReturnsNothingWithFutureOffset) {
 TEST(LogTest, WritesGetDenseOffsetsFromTheStartOffset) {
   for (Offset start : {Offset{0}, Offset{1}, Offset{10}, Offset{1} << 40}) {
     SCOPED_TRACE(start);
-    std::unique_ptr<Log> log = CreateLog({.start_offset = start});
+    std::unique_ptr<Log> log = MakeLog({.start_offset = start});
     for (Offset expected = start; expected < start + 5; ++expected) {
       absl::StatusOr<Offset> offset = log->Write(Payload(expected));
       ASSERT_TRUE(offset.ok()) << offset.status();
@@ -270,7 +241,7 @@ TEST(LogTest, WritesGetDenseOffsetsFromTheStartOffset) {
 }
 
 TEST(LogTest, ReadReturnsTheWrittenBytesAndOffset) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 10});
   WriteRecords(*log, 5);
   for (Offset offset = 10; offset < 15; ++offset) {
     absl::StatusOr<Record> record = log->Read(offset);
@@ -281,7 +252,7 @@ TEST(LogTest, ReadReturnsTheWrittenBytesAndOffset) {
 }
 
 TEST(LogTest, ReadViewReturnsTheSameRecordAsRead) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 5);
   for (Offset offset = 0; offset < 5; ++offset) {
     absl::StatusOr<RecordView> view = log->ReadView(offset);
@@ -297,7 +268,7 @@ TEST(LogTest, ReadViewReturnsTheSameRecordAsRead) {
 }
 
 TEST(LogTest, ReadViewPointsIntoTheLogInsteadOfCopying) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   absl::StatusOr<RecordView> first = log->ReadView(1);
   absl::StatusOr<RecordView> second = log->ReadView(1);
@@ -311,7 +282,7 @@ TEST(LogTest, ReadViewPointsIntoTheLogInsteadOfCopying) {
 }
 
 TEST(LogTest, WriteCopiesTheCallersBytes) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::string data = "original";
   ASSERT_TRUE(log->Write(data).ok());
   data.assign("changed!");
@@ -320,7 +291,7 @@ TEST(LogTest, WriteCopiesTheCallersBytes) {
 }
 
 TEST(LogTest, BinaryPayloadsWithEveryByteValueSurviveIntact) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::string all_bytes;
   for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
   const std::string nul_only(5, '\0');
@@ -340,7 +311,7 @@ TEST(LogTest, DefaultRecordViewIsEmpty) {
 }
 
 TEST(LogTest, ReadOfAFutureOffsetNamesItAndTheLatest) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 500});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 500});
   WriteRecords(*log, 4);  // 500..503
   absl::StatusOr<Record> record = log->Read(504);
   EXPECT_TRUE(IsFutureOffset(record.status())) << record.status();
@@ -354,7 +325,7 @@ TEST(LogTest, ReadOfAFutureOffsetNamesItAndTheLatest) {
 }
 
 TEST(LogTest, ReadBeforeTheStartOffsetNamesItAndTheStart) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 1000});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 1000});
   WriteRecords(*log, 3);
   absl::StatusOr<Record> record = log->Read(999);
   EXPECT_TRUE(memlog::IsImpossibleOffset(record.status())) << record.status();
@@ -366,7 +337,7 @@ TEST(LogTest, ReadBeforeTheStartOffsetNamesItAndTheStart) {
 }
 
 TEST(LogTest, ReadOfANegativeOffsetIsAnImpossibleOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(-1).status()));
   EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(kInvalidOffset).status()));
@@ -379,7 +350,7 @@ TEST(LogTest, ReadOfANegativeOffsetIsAnImpossibleOffset) {
 }
 
 TEST(LogTest, ReadPastMaxOffsetIsAnImpossibleOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   const Offset past = std::numeric_limits<Offset>::max();  // kMaxOffset + 1
   EXPECT_TRUE(memlog::IsImpossibleOffset(log->Read(past).status()));
@@ -394,7 +365,7 @@ TEST(LogTest, ReadPastMaxOffsetIsAnImpossibleOffset) {
 
 TEST(LogTest, ReadOfAPurgedOffsetNamesItAndTheEarliest) {
   std::unique_ptr<Log> log =
-      CreateLog({.start_offset = 500, .segment_size = 5});
+      MakeLog({.start_offset = 500, .segment_size = 5});
   WriteRecords(*log, 11);  // 500..510; the write of 510 purged 500..504
   ASSERT_EQ(log->Range(), (OffsetRange{505, 510}));
   absl::StatusOr<Record> record = log->Read(502);
@@ -409,7 +380,7 @@ TEST(LogTest, ReadOfAPurgedOffsetNamesItAndTheEarliest) {
 // Record size limits.
 
 TEST(LogTest, EmptyRecordIsRejectedAndTakesNoOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   absl::StatusOr<Offset> offset = log->Write("");
   EXPECT_TRUE(IsEmptyRecord(offset.status())) << offset.status();
   EXPECT_FALSE(IsRecordTooLarge(offset.status()));
@@ -421,7 +392,7 @@ TEST(LogTest, EmptyRecordIsRejectedAndTakesNoOffset) {
 }
 
 TEST(LogTest, RecordOfExactlyMaxRecordBytesIsAccepted) {
-  std::unique_ptr<Log> log = CreateLog({.max_record_bytes = 64});
+  std::unique_ptr<Log> log = MakeLog({.max_record_bytes = 64});
   const std::string data(64, 'm');
   absl::StatusOr<Offset> offset = log->Write(data);
   ASSERT_TRUE(offset.ok()) << offset.status();
@@ -429,7 +400,7 @@ TEST(LogTest, RecordOfExactlyMaxRecordBytesIsAccepted) {
 }
 
 TEST(LogTest, RecordOneByteOverMaxRecordBytesIsRejectedAndTakesNoOffset) {
-  std::unique_ptr<Log> log = CreateLog({.max_record_bytes = 64});
+  std::unique_ptr<Log> log = MakeLog({.max_record_bytes = 64});
   absl::StatusOr<Offset> offset = log->Write(std::string(65, 'm'));
   EXPECT_TRUE(IsRecordTooLarge(offset.status())) << offset.status();
   EXPECT_FALSE(IsEmptyRecord(offset.status()));
@@ -441,7 +412,7 @@ TEST(LogTest, RecordOneByteOverMaxRecordBytesIsRejectedAndTakesNoOffset) {
 }
 
 TEST(LogTest, DefaultLimitAcceptsOneMebibyteAndRejectsOneByteMore) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   const std::string max(1 << 20, 'a');
   absl::StatusOr<Offset> offset = log->Write(max);
   ASSERT_TRUE(offset.ok()) << offset.status();
@@ -451,7 +422,7 @@ TEST(LogTest, DefaultLimitAcceptsOneMebibyteAndRejectsOneByteMore) {
 }
 
 TEST(LogTest, MaxRecordBytesOfOneAcceptsSingleBytes) {
-  std::unique_ptr<Log> log = CreateLog({.max_record_bytes = 1});
+  std::unique_ptr<Log> log = MakeLog({.max_record_bytes = 1});
   EXPECT_TRUE(log->Write("a").ok());
   EXPECT_TRUE(IsRecordTooLarge(log->Write("ab").status()));
 }
@@ -463,7 +434,7 @@ TEST(LogTest, CreatedIsTheInjectedClocksTimeAtTheWrite) {
   const absl::Time t0 = absl::FromCivil(absl::CivilSecond(2021, 1, 2, 3, 4, 5),
                                         absl::UTCTimeZone());
   FakeClock clock(t0 + absl::Nanoseconds(6));
-  std::unique_ptr<Log> log = CreateLog({.clock = clock.AsFunction()});
+  std::unique_ptr<Log> log = MakeLog({.clock = clock.AsFunction()});
   ASSERT_TRUE(log->Write("first").ok());
   clock.Advance(absl::Nanoseconds(1));
   ASSERT_TRUE(log->Write("second").ok());
@@ -484,13 +455,13 @@ TEST(LogTest, CreatedIsTheInjectedClocksTimeAtTheWrite) {
 
 TEST(LogTest, ClockIsCalledOncePerWrite) {
   FakeClock clock(absl::UnixEpoch());
-  std::unique_ptr<Log> log = CreateLog({.clock = clock.AsFunction()});
+  std::unique_ptr<Log> log = MakeLog({.clock = clock.AsFunction()});
   WriteRecords(*log, 3);
   EXPECT_EQ(clock.calls(), 3);
 }
 
 TEST(LogTest, CreatedDefaultsToTheRealTimeClock) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   const absl::Time before = absl::Now();
   ASSERT_TRUE(log->Write("now").ok());
   const absl::Time after = absl::Now();
@@ -505,7 +476,7 @@ TEST(LogTest, CreatedDefaultsToTheRealTimeClock) {
 // Batch reads, as the Go example and documentation state them.
 
 TEST(LogTest, ReadBatchOfFifteenRecordsReadsTenThenFiveAndFutureOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 15);
   std::vector<Record> batch(10);
   ReadResult first = log->ReadBatch(0, absl::MakeSpan(batch));
@@ -525,7 +496,7 @@ TEST(LogTest, ReadBatchOfFifteenRecordsReadsTenThenFiveAndFutureOffset) {
 }
 
 TEST(LogTest, ReadBatchEndingExactlyAtTheLatestIsFullAndOk) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 10);
   std::vector<Record> batch(4);
   ReadResult result = log->ReadBatch(6, absl::MakeSpan(batch));
@@ -535,7 +506,7 @@ TEST(LogTest, ReadBatchEndingExactlyAtTheLatestIsFullAndOk) {
 }
 
 TEST(LogTest, ReadBatchStartingInTheFutureReadsNothing) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 10);
   std::vector<Record> batch(4);
   for (Offset start : {Offset{10}, Offset{11}, Offset{1000}}) {
@@ -546,7 +517,7 @@ TEST(LogTest, ReadBatchStartingInTheFutureReadsNothing) {
 }
 
 TEST(LogTest, ReadBatchStartingAtAPurgedOffsetReadsNothing) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 2});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 2});
   WriteRecords(*log, 5);  // retains 2..4
   ASSERT_EQ(log->Range(), (OffsetRange{2, 4}));
   std::vector<Record> batch(4);
@@ -556,7 +527,7 @@ TEST(LogTest, ReadBatchStartingAtAPurgedOffsetReadsNothing) {
 }
 
 TEST(LogTest, ReadBatchLeavesEntriesPastTheCountUnchanged) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   const Record sentinel{{12345, absl::UnixEpoch()}, "untouched"};
   std::vector<Record> batch(6, sentinel);
@@ -567,7 +538,7 @@ TEST(LogTest, ReadBatchLeavesEntriesPastTheCountUnchanged) {
 }
 
 TEST(LogTest, ReadBatchViewEmptiesEntriesPastTheCount) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 6);
   std::vector<RecordView> views(6);
   ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 6);
@@ -591,8 +562,29 @@ TEST(LogTest, ReadBatchViewEmptiesEntriesPastTheCount) {
   }
 }
 
+// The fix for a suspicion of issue #10 (entries past the count kept their
+// views): a short read into a reused batch lets go of the segments its old
+// entries pinned. Measured by the segments the log must create: if the
+// emptied entries still pinned the purged segments, the log could not reuse
+// them and would create another one at the next rotation.
+TEST(LogTest, AShortViewBatchReadReleasesTheSegmentsItsOldEntriesPinned) {
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 2});
+  WriteRecords(*log, 4);  // segments A {0, 1} and B {2, 3}
+  std::vector<RecordView> views(4);
+  ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 4);
+  WriteRecords(*log, 4);  // C {4, 5}, D {6, 7}; A and B purged but pinned
+  ASSERT_EQ(log->Range(), (OffsetRange{4, 7}));
+  ASSERT_EQ(log->memory_usage().segments, 4);
+
+  ReadResult read = log->ReadBatchView(7, absl::MakeSpan(views));
+  ASSERT_EQ(read.count, 1);  // views[1..3] no longer pin A or B
+  WriteRecords(*log, 4);     // two rotations: they reuse A and B
+  EXPECT_EQ(log->memory_usage().segments, 4);
+  EXPECT_EQ(views[0].data(), Payload(7));
+}
+
 TEST(LogTest, ReadBatchIntoAnEmptyBatchIsOk) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   for (Offset start : {Offset{0}, Offset{2}, Offset{3}}) {
     ReadResult result = log->ReadBatch(start, {});
@@ -608,7 +600,7 @@ TEST(LogTest, ReadBatchIntoAnEmptyBatchIsOk) {
 // Segments and purges. The Go example of the issue: segment size 10.
 
 TEST(LogTest, TwentyWritesFillBothSegmentsAndTheTwentyFirstPurgesTheFirst) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 10});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 10});
   WriteRecords(*log, 20);
   EXPECT_EQ(log->Range(), (OffsetRange{0, 19}));
   EXPECT_TRUE(log->Read(0).ok());
@@ -620,7 +612,7 @@ TEST(LogTest, TwentyWritesFillBothSegmentsAndTheTwentyFirstPurgesTheFirst) {
 
 TEST(LogTest, RetentionSwingsBetweenSegmentSizePlusOneAndTwiceIt) {
   constexpr int64_t kSegment = 10;
-  std::unique_ptr<Log> log = CreateLog({.segment_size = kSegment});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = kSegment});
   WriteRecords(*log, 2 * kSegment);
   std::set<int64_t> retained_counts;
   for (int i = 0; i < 5 * kSegment; ++i) {
@@ -679,7 +671,7 @@ void ExpectExactlyRetained(const Log& log, Offset start, Offset earliest,
 
 TEST_P(LogSegmentTest, RangeAndReadsAreExactBeforeAndAfterEveryPurge) {
   std::unique_ptr<Log> log =
-      CreateLog({.start_offset = start(), .segment_size = segment_size()});
+      MakeLog({.start_offset = start(), .segment_size = segment_size()});
   EXPECT_EQ(log->Range(), OffsetRange{});
   for (int64_t writes = 1; writes <= 4 * segment_size() + 1; ++writes) {
     SCOPED_TRACE(testing::Message() << "after " << writes << " writes");
@@ -711,7 +703,7 @@ TEST_P(LogSegmentTest, RangeAndReadsAreExactBeforeAndAfterEveryPurge) {
 
 TEST_P(LogSegmentTest, PurgeHappensOnTheWriteThatFindsTheActiveSegmentFull) {
   std::unique_ptr<Log> log =
-      CreateLog({.start_offset = start(), .segment_size = segment_size()});
+      MakeLog({.start_offset = start(), .segment_size = segment_size()});
   WriteRecords(*log, 2 * segment_size());
   // Both segments are full, and nothing is purged until another write.
   EXPECT_EQ(log->Range(),
@@ -743,7 +735,7 @@ ReadResult ExpectedBatch(Offset log_start, Offset earliest, Offset latest,
 TEST_P(LogSegmentTest, ReadBatchAcrossSegmentsAndAtTheEndFollowsGoSemantics) {
   const int64_t s = segment_size();
   std::unique_ptr<Log> log =
-      CreateLog({.start_offset = start(), .segment_size = s});
+      MakeLog({.start_offset = start(), .segment_size = s});
   // Three full segments and half of a fourth: the history is full, the
   // active one is not.
   const int64_t writes = 3 * s + s / 2 + 1;
@@ -819,7 +811,7 @@ INSTANTIATE_TEST_SUITE_P(SegmentSizes, LogSegmentTest,
 // Views outlive purges and the log.
 
 TEST(LogTest, ViewStaysIntactAfterItsRecordIsPurged) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 1});
   WriteRecords(*log, 1);
   absl::StatusOr<RecordView> view = log->ReadView(0);
   ASSERT_TRUE(view.ok()) << view.status();
@@ -835,7 +827,7 @@ TEST(LogTest, ViewStaysIntactAfterItsRecordIsPurged) {
 }
 
 TEST(LogTest, BatchViewsStayIntactAfterTheirRecordsArePurged) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 3});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 3});
   WriteRecords(*log, 5);
   std::vector<RecordView> views(5);
   ASSERT_EQ(log->ReadBatchView(0, absl::MakeSpan(views)).count, 5);
@@ -852,14 +844,14 @@ TEST(LogTest, AReusedViewBatchLetsGoOfTheViewsItHeld) {
   // for another log after the first is gone: each earlier view's reference
   // is dropped exactly once (ASan and LSan check the segments are freed, and
   // only once).
-  std::unique_ptr<Log> first = CreateLog({.segment_size = 2});
+  std::unique_ptr<Log> first = MakeLog({.segment_size = 2});
   WriteRecords(*first, 4);  // segments {0, 1} and {2, 3}
   std::vector<RecordView> views(4);
   ASSERT_EQ(first->ReadBatchView(0, absl::MakeSpan(views)).count, 4);
   first.reset();
   EXPECT_EQ(views[1].data(), Payload(1));
 
-  std::unique_ptr<Log> second = CreateLog({.segment_size = 2});
+  std::unique_ptr<Log> second = MakeLog({.segment_size = 2});
   WriteRecords(*second, 3);
   ReadResult read = second->ReadBatchView(1, absl::MakeSpan(views));
   EXPECT_EQ(read.count, 2);
@@ -881,7 +873,7 @@ TEST(LogTest, AReusedViewBatchLetsGoOfTheViewsItHeld) {
 }
 
 TEST(LogTest, ViewsStayIntactAfterTheLogIsDestroyed) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 2});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 2});
   WriteRecords(*log, 3);  // the history holds 0..1, the active one 2
   absl::StatusOr<RecordView> old = log->ReadView(0);
   absl::StatusOr<RecordView> newest = log->ReadView(2);
@@ -897,7 +889,7 @@ TEST(LogTest, ViewsStayIntactAfterTheLogIsDestroyed) {
 }
 
 TEST(LogTest, ViewOfAPurgedRecordStaysIntactAfterTheLogIsDestroyed) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 1});
   WriteRecords(*log, 1);
   RecordView view = log->ReadView(0).value();
   WriteRecords(*log, 5);
@@ -909,7 +901,7 @@ TEST(LogTest, ViewOfAPurgedRecordStaysIntactAfterTheLogIsDestroyed) {
 // Offset overflow.
 
 TEST(LogTest, WriteAtMaxOffsetSucceedsAndTheNextOverflowsWithoutWrapping) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = kMaxOffset});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = kMaxOffset});
   absl::StatusOr<Offset> last = log->Write("last");
   ASSERT_TRUE(last.ok()) << last.status();
   EXPECT_EQ(*last, kMaxOffset);
@@ -936,7 +928,7 @@ TEST(LogTest, WriteAtMaxOffsetSucceedsAndTheNextOverflowsWithoutWrapping) {
 
 TEST(LogTest, OverflowAcrossASegmentBoundaryKeepsTheLogIntact) {
   std::unique_ptr<Log> log =
-      CreateLog({.start_offset = kMaxOffset - 2, .segment_size = 1});
+      MakeLog({.start_offset = kMaxOffset - 2, .segment_size = 1});
   WriteRecords(*log, 3);
   EXPECT_EQ(log->Range(), (OffsetRange{kMaxOffset - 1, kMaxOffset}));
   EXPECT_TRUE(IsOffsetOverflow(log->Write("x").status()));
@@ -949,7 +941,7 @@ TEST(LogTest, OverflowAcrossASegmentBoundaryKeepsTheLogIntact) {
 // Close.
 
 TEST(LogTest, WriteAfterCloseFailsAndWritesNothing) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 2);
   log->Close();
   EXPECT_TRUE(log->closed());
@@ -961,7 +953,7 @@ TEST(LogTest, WriteAfterCloseFailsAndWritesNothing) {
 }
 
 TEST(LogTest, ReadsKeepWorkingAfterClose) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   log->Close();
   EXPECT_EQ(DataAt(*log, 1), Payload(1));
@@ -972,7 +964,7 @@ TEST(LogTest, ReadsKeepWorkingAfterClose) {
 }
 
 TEST(LogTest, CloseIsIdempotent) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   log->Close();
   log->Close();
   EXPECT_TRUE(log->closed());
@@ -981,7 +973,7 @@ TEST(LogTest, CloseIsIdempotent) {
 
 TEST(LogTest, ValidationOfEmptyAndTooLargeRecordsStillAppliesAfterClose) {
   // Whatever is checked first, a closed log accepts nothing.
-  std::unique_ptr<Log> log = CreateLog({.max_record_bytes = 4});
+  std::unique_ptr<Log> log = MakeLog({.max_record_bytes = 4});
   log->Close();
   EXPECT_FALSE(log->Write("").ok());
   EXPECT_FALSE(log->Write("12345").ok());
@@ -992,7 +984,7 @@ TEST(LogTest, ValidationOfEmptyAndTooLargeRecordsStillAppliesAfterClose) {
 // Memory accounting.
 
 TEST(LogTest, MemoryUsageCountsTheRetainedRecords) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 4});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 4});
   MemoryUsage empty = log->memory_usage();
   EXPECT_EQ(empty.records, 0);
   EXPECT_EQ(empty.payload_bytes, 0);

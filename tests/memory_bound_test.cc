@@ -198,5 +198,54 @@ TEST(MemoryBoundTest, HeldViewsPinAtMostTheirOwnSegments) {
   EXPECT_LE(log->memory_usage().allocated_bytes, bound);
 }
 
+// Suspected in issue #10: Log::segments_ never shrinks. Confirmed, and kept
+// on purpose (a reader may hold a stale pointer to any segment the log
+// made, so the log keeps every segment object for its lifetime). The finding
+// this pins down: a program that holds one view from each of k segments
+// while the log rotates past them leaves k + 2 segment objects for good (the
+// k pinned ones cannot be reused, so the active segment and the history
+// need two more), and every rotation after that walks all k + 2. What stays
+// is the objects, not the memory: once the views are gone, the next rotation
+// releases the storage of the spares, and the log holds exactly the storage
+// of a log that never had views.
+TEST(MemoryBoundTest, SegmentsPinnedByViewsStayAsObjectsButReleaseTheirStorage) {
+  constexpr int64_t kSegmentSize = 4;
+  constexpr int kPinned = 8;
+  const Options options = {.segment_size = kSegmentSize};
+  std::unique_ptr<Log> log = Log::Create(options).value();
+  std::unique_ptr<Log> unpinned = Log::Create(options).value();  // the control
+  const auto write_segment = [&] {
+    for (Log* l : {log.get(), unpinned.get()}) {
+      for (int64_t i = 0; i < kSegmentSize; ++i) {
+        ASSERT_TRUE(l->Write(RecordOfSize(200, i)).ok());
+      }
+    }
+  };
+  std::vector<RecordView> views;
+  for (int k = 0; k < kPinned; ++k) {
+    write_segment();
+    views.push_back(log->ReadView(k * kSegmentSize).value());
+  }
+  for (int i = 0; i < 4; ++i) write_segment();  // all k pinned ones purged
+  const MemoryUsage pinned = log->memory_usage();
+  EXPECT_EQ(pinned.segments, kPinned + 2);
+  EXPECT_EQ(unpinned->memory_usage().segments, 2);
+  // The views keep what they read alive.
+  EXPECT_GT(pinned.allocated_bytes, unpinned->memory_usage().allocated_bytes);
+  for (const RecordView& view : views) {
+    EXPECT_EQ(view.data(), RecordOfSize(200, 0));
+  }
+
+  views.clear();
+  for (int round = 0; round < 6; ++round) {
+    write_segment();
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    const MemoryUsage after = log->memory_usage();
+    EXPECT_EQ(after.segments, kPinned + 2);  // never fewer
+    EXPECT_EQ(after.allocated_bytes,
+              unpinned->memory_usage().allocated_bytes);
+    EXPECT_EQ(after.records, 2 * kSegmentSize);
+  }
+}
 }  // namespace
 }  // namespace memlog

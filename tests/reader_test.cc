@@ -16,26 +16,14 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "memlog/log.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 namespace {
 
-std::unique_ptr<Log> MakeLog(Options options) {
-  absl::StatusOr<std::unique_ptr<Log>> log = Log::Create(std::move(options));
-  EXPECT_TRUE(log.ok()) << log.status();
-  return *std::move(log);
-}
-
-std::string Payload(Offset offset) { return absl::StrCat("record-", offset); }
-
-void WriteRecords(Log& log, int count) {
-  for (int i = 0; i < count; ++i) {
-    const Offset next = log.Range().latest + 1;
-    ASSERT_TRUE(log.Write(Payload(next == 0 ? log.options().start_offset
-                                            : next))
-                    .ok());
-  }
-}
+using test::MakeLog;
+using test::Payload;
+using test::WriteRecords;
 
 TEST(ReaderTest, ReadsWhatLogReadReturnsForEveryRetainedOffset) {
   absl::Time now = absl::FromUnixSeconds(1'700'000'000);

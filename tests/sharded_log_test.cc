@@ -30,6 +30,7 @@
 #include "memlog/status.h"
 #include "sharded/log.h"
 #include "tests/sharded_test_support.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 
@@ -46,10 +47,7 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Message(const absl::Status& status) {
-  return std::string(status.message());
-}
-
+using ::memlog::test::Message;
 using test::MustWrite;
 using test::SharedShardLog;
 using test::TableSharder;

@@ -25,6 +25,7 @@
 #include "sharded/log.h"
 #include "sharded/stream.h"
 #include "tests/sharded_test_support.h"
+#include "tests/log_test_support.h"
 
 namespace memlog::sharded {
 namespace {
@@ -32,10 +33,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string Message(const absl::Status& status) {
-  return std::string(status.message());
-}
-
+using ::memlog::test::Message;
 using test::MustWrite;
 using test::SharedShardLog;
 using test::TableSharder;

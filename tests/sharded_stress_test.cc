@@ -70,9 +70,14 @@
 #include "memlog/log.h"
 #include "sharded/log.h"
 #include "tests/violations.h"
+#include "tests/log_test_support.h"
 
 namespace memlog::sharded {
 namespace {
+
+using ::memlog::test::Fnv1a;
+using ::memlog::test::Get;
+using ::memlog::test::Put;
 
 constexpr Offset kStart = 100;
 constexpr int64_t kSegment = 8;
@@ -101,29 +106,6 @@ size_t ShardOfKey(int key) { return static_cast<size_t>(key) % kShards; }
 // [writer u32][key u32][sequence u64][body_size u32][body][checksum u64]
 
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 4;
-
-uint64_t Fnv1a(std::string_view bytes) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
-template <typename T>
-void Put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));
-  out.append(bytes, sizeof(T));
-}
-
-template <typename T>
-T Get(std::string_view in, size_t at) {
-  T value;
-  std::memcpy(&value, in.data() + at, sizeof(T));
-  return value;
-}
 
 struct RecordId {
   uint32_t writer;

@@ -25,6 +25,7 @@
 #include "memlog/status.h"
 #include "sharded/log.h"
 #include "xxhash.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 
@@ -38,9 +39,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Message(const absl::Status& status) {
-  return std::string(status.message());
-}
+using ::memlog::test::Message;
 
 // A fixed, reproducible set of distinct keys, shaped like real ones.
 std::vector<std::string> GeneratedKeys(int count) {

@@ -30,30 +30,14 @@
 #include "absl/types/span.h"
 #include "gtest/gtest.h"
 #include "memlog/log.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 namespace {
 
-std::string Payload(Offset offset) {
-  return "record " + std::to_string(offset);
-}
-
-std::unique_ptr<Log> CreateLog(Options options = {}) {
-  return Log::Create(std::move(options)).value();
-}
-
-// Writes `count` records with Payload(offset) to a log used by one writer.
-void WriteRecords(Log& log, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    const OffsetRange range = log.Range();
-    const Offset next = range.latest == kInvalidOffset
-                            ? log.options().start_offset
-                            : range.latest + 1;
-    absl::StatusOr<Offset> offset = log.Write(Payload(next));
-    ASSERT_TRUE(offset.ok()) << offset.status();
-    ASSERT_EQ(*offset, next);
-  }
-}
+using test::MakeLog;
+using test::Payload;
+using test::WriteRecords;
 
 // The offset of a stream's result, or its status as text.
 std::string Describe(const absl::StatusOr<RecordView>& record) {
@@ -77,7 +61,7 @@ const absl::Time kPast = absl::InfinitePast();
 // Where a stream starts.
 
 TEST(StreamTest, StreamFromThePastReturnsEveryRecordInOrder) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 10});
   WriteRecords(*log, 5);
   Stream stream = log->StreamFrom(10).value();
   EXPECT_EQ(stream.position(), 10);
@@ -88,7 +72,7 @@ TEST(StreamTest, StreamFromThePastReturnsEveryRecordInOrder) {
 }
 
 TEST(StreamTest, StreamFromTheMiddleStartsThere) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 5);
   Stream stream = log->StreamFrom(3).value();
   ExpectNext(stream, 3);
@@ -96,7 +80,7 @@ TEST(StreamTest, StreamFromTheMiddleStartsThere) {
 }
 
 TEST(StreamTest, StreamFromTheLatestReturnsItThenWaits) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 10});
   WriteRecords(*log, 5);
   Stream stream = log->StreamFrom(log->Range().latest).value();
   ExpectNext(stream, 14);
@@ -108,7 +92,7 @@ TEST(StreamTest, StreamFromTheLatestReturnsItThenWaits) {
 }
 
 TEST(StreamTest, StreamFromTheFutureReturnsNothingUntilItIsWritten) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 2);
   Stream stream = log->StreamFrom(5).value();
   for (int i = 0; i < 4; ++i) {
@@ -122,7 +106,7 @@ TEST(StreamTest, StreamFromTheFutureReturnsNothingUntilItIsWritten) {
 }
 
 TEST(StreamTest, StreamOfAnEmptyLogWaitsForTheFirstRecord) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 7});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 7});
   Stream stream = log->StreamFrom(7).value();
   EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kPast).status()));
   WriteRecords(*log, 1);
@@ -130,7 +114,7 @@ TEST(StreamTest, StreamOfAnEmptyLogWaitsForTheFirstRecord) {
 }
 
 TEST(StreamTest, StreamFromBeforeTheStartOffsetIsAnImpossibleOffset) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 100});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 100});
   WriteRecords(*log, 3);
   for (Offset start : {Offset{99}, Offset{50}, Offset{0}, Offset{-1},
                        std::numeric_limits<Offset>::min()}) {
@@ -146,7 +130,7 @@ TEST(StreamTest, StreamFromBeforeTheStartOffsetIsAnImpossibleOffset) {
 }
 
 TEST(StreamTest, StreamFromPastMaxOffsetIsAnImpossibleOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   absl::StatusOr<Stream> stream =
       log->StreamFrom(std::numeric_limits<Offset>::max());
   EXPECT_TRUE(memlog::IsImpossibleOffset(stream.status())) << stream.status();
@@ -154,7 +138,7 @@ TEST(StreamTest, StreamFromPastMaxOffsetIsAnImpossibleOffset) {
 }
 
 TEST(StreamTest, MovedStreamKeepsItsPosition) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   Stream stream = log->StreamFrom(0).value();
   ExpectNext(stream, 0);
@@ -167,7 +151,7 @@ TEST(StreamTest, MovedStreamKeepsItsPosition) {
 }
 
 TEST(StreamTest, ViewsFromAStreamOutliveTheStreamAndTheLog) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 2);
   absl::StatusOr<RecordView> record;
   {
@@ -183,7 +167,7 @@ TEST(StreamTest, ViewsFromAStreamOutliveTheStreamAndTheLog) {
 // Blocking until a write.
 
 TEST(StreamTest, NextBlocksUntilAWriteWakesIt) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch reader_started(1);
   absl::StatusOr<RecordView> record;
   std::thread reader([&] {
@@ -204,7 +188,7 @@ TEST(StreamTest, NextBlocksUntilAWriteWakesIt) {
 // comes: each round exercises the wake-up.
 TEST(StreamTest, EachWriteWakesTheWaitingStreamInTurn) {
   constexpr int kRounds = 200;
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 16});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 16});
   std::mutex mu;
   std::condition_variable taken_cv;
   Offset taken = -1;
@@ -237,7 +221,7 @@ TEST(StreamTest, EachWriteWakesTheWaitingStreamInTurn) {
 TEST(StreamTest, ManyStreamsEachReceiveEveryRecordInOrder) {
   constexpr int kReaders = 4;
   constexpr int kRecords = 100;
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 1024});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 1024});
   std::vector<std::vector<Offset>> offsets(kReaders);
   std::vector<absl::Status> endings(kReaders);
   std::latch started(kReaders);
@@ -276,7 +260,7 @@ TEST(StreamTest, ManyStreamsEachReceiveEveryRecordInOrder) {
 // Deadlines.
 
 TEST(StreamTest, NextUntilAPastDeadlineReturnsAWrittenRecord) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 1);
   Stream stream = log->StreamFrom(0).value();
   absl::StatusOr<RecordView> record = stream.NextUntil(kPast);
@@ -285,7 +269,7 @@ TEST(StreamTest, NextUntilAPastDeadlineReturnsAWrittenRecord) {
 }
 
 TEST(StreamTest, NextUntilAPastDeadlineWithoutARecordExceedsItAndStays) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   Stream stream = log->StreamFrom(0).value();
   const absl::Time past = absl::Now() - absl::Seconds(1);
   absl::StatusOr<RecordView> record = stream.NextUntil(past);
@@ -298,7 +282,7 @@ TEST(StreamTest, NextUntilAPastDeadlineWithoutARecordExceedsItAndStays) {
 }
 
 TEST(StreamTest, NextForZeroOrNegativeTimeoutDoesNotWait) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   Stream stream = log->StreamFrom(0).value();
   EXPECT_TRUE(
       memlog::IsWaitTimedOut(stream.NextFor(absl::ZeroDuration()).status()));
@@ -311,7 +295,7 @@ TEST(StreamTest, NextForZeroOrNegativeTimeoutDoesNotWait) {
 }
 
 TEST(StreamTest, NextForIsWokenByAWriteBeforeItsTimeout) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch reader_started(1);
   absl::StatusOr<RecordView> record;
   std::thread reader([&] {
@@ -331,7 +315,7 @@ TEST(StreamTest, NextForIsWokenByAWriteBeforeItsTimeout) {
 // Cancellation.
 
 TEST(StreamTest, NextOnACancelledStreamReturnsCancelledWithoutAdvancing) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   std::stop_source stop;
   Stream stream = log->StreamFrom(0, stop.get_token()).value();
@@ -346,7 +330,7 @@ TEST(StreamTest, NextOnACancelledStreamReturnsCancelledWithoutAdvancing) {
 }
 
 TEST(StreamTest, CancellingABlockedNextEndsIt) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 1);
   std::stop_source stop;
   std::latch reader_started(1);
@@ -369,7 +353,7 @@ TEST(StreamTest, CancellingABlockedNextEndsIt) {
 }
 
 TEST(StreamTest, JthreadStopTokenCancelsItsStreamOnDestruction) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch reader_started(1);
   absl::Status ending;
   {
@@ -385,7 +369,7 @@ TEST(StreamTest, JthreadStopTokenCancelsItsStreamOnDestruction) {
 }
 
 TEST(StreamTest, CancellingOneStreamLeavesOthersWaiting) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::stop_source cancelled;
   std::stop_source kept;
   Stream first = log->StreamFrom(0, cancelled.get_token()).value();
@@ -401,7 +385,7 @@ TEST(StreamTest, CancellingOneStreamLeavesOthersWaiting) {
 // Close.
 
 TEST(StreamTest, ClosedLogStreamReturnsWhatExistsThenClosed) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   log->Close();
   Stream stream = log->StreamFrom(0).value();
@@ -415,7 +399,7 @@ TEST(StreamTest, ClosedLogStreamReturnsWhatExistsThenClosed) {
 }
 
 TEST(StreamTest, ClosingWhileBlockedEndsTheStreamWithClosed) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 2);
   std::latch reader_started(1);
   std::vector<std::string> seen;
@@ -442,7 +426,7 @@ TEST(StreamTest, ClosingWhileBlockedEndsTheStreamWithClosed) {
 }
 
 TEST(StreamTest, RecordsWrittenJustBeforeCloseAreStillReturned) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch reader_started(1);
   std::vector<Offset> offsets;
   absl::Status ending;
@@ -470,7 +454,7 @@ TEST(StreamTest, RecordsWrittenJustBeforeCloseAreStillReturned) {
 // Overtaken by purges.
 
 TEST(StreamTest, StreamOvertakenByPurgesReportsLaggedThenContinues) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 2});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 2});
   Stream stream = log->StreamFrom(0).value();
   WriteRecords(*log, 7);  // segments 0-1, 2-3, 4-5, 6: retains 4..6
   ASSERT_EQ(log->Range().earliest, 4);
@@ -488,7 +472,7 @@ TEST(StreamTest, LaggedCountIsExactForEverySegmentSizeAndPosition) {
   for (int64_t segment_size = 1; segment_size <= 3; ++segment_size) {
     for (int64_t writes = 1; writes <= 4 * segment_size + 1; ++writes) {
       std::unique_ptr<Log> log =
-          CreateLog({.start_offset = 20, .segment_size = segment_size});
+          MakeLog({.start_offset = 20, .segment_size = segment_size});
       WriteRecords(*log, writes);
       const OffsetRange range = log->Range();
       for (Offset from = 20; from <= range.latest; ++from) {
@@ -514,7 +498,7 @@ TEST(StreamTest, LaggedCountIsExactForEverySegmentSizeAndPosition) {
 
 TEST(StreamTest, LaggedMessageNamesTheMissedRecordsAndWhereItContinues) {
   std::unique_ptr<Log> log =
-      CreateLog({.start_offset = 300, .segment_size = 10});
+      MakeLog({.start_offset = 300, .segment_size = 10});
   Stream stream = log->StreamFrom(303).value();
   WriteRecords(*log, 31);  // 300..330: retains 320..330
   absl::StatusOr<RecordView> record = stream.Next();
@@ -526,7 +510,7 @@ TEST(StreamTest, LaggedMessageNamesTheMissedRecordsAndWhereItContinues) {
 }
 
 TEST(StreamTest, StreamThatReadSomeThenFellBehindMissesOnlyTheRest) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 3});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 3});
   WriteRecords(*log, 2);
   Stream stream = log->StreamFrom(0).value();
   ExpectNext(stream, 0);
@@ -539,7 +523,7 @@ TEST(StreamTest, StreamThatReadSomeThenFellBehindMissesOnlyTheRest) {
 }
 
 TEST(StreamTest, WaitingStreamOvertakenWhileAwayReportsLagged) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 1});
   WriteRecords(*log, 1);
   Stream stream = log->StreamFrom(1).value();
   EXPECT_TRUE(memlog::IsWaitTimedOut(stream.NextUntil(kPast).status()));
@@ -554,7 +538,7 @@ TEST(StreamTest, WaitingStreamOvertakenWhileAwayReportsLagged) {
 // NextBatch.
 
 TEST(StreamTest, NextBatchFillsTheBatchFromWrittenRecords) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 10);
   Stream stream = log->StreamFrom(2).value();
   std::vector<RecordView> batch(4);
@@ -569,7 +553,7 @@ TEST(StreamTest, NextBatchFillsTheBatchFromWrittenRecords) {
 }
 
 TEST(StreamTest, NextBatchReturnsWhatIsWrittenWithoutWaitingForMore) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   Stream stream = log->StreamFrom(1).value();
   std::vector<RecordView> batch(10);
@@ -582,7 +566,7 @@ TEST(StreamTest, NextBatchReturnsWhatIsWrittenWithoutWaitingForMore) {
 }
 
 TEST(StreamTest, NextBatchSpansSegmentBoundaries) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 3});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 3});
   WriteRecords(*log, 6);  // segments 0-2 and 3-5
   Stream stream = log->StreamFrom(1).value();
   std::vector<RecordView> batch(5);
@@ -595,7 +579,7 @@ TEST(StreamTest, NextBatchSpansSegmentBoundaries) {
 }
 
 TEST(StreamTest, NextBatchWithAPastDeadlineAndNoRecordReturnsNothing) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 2);
   Stream stream = log->StreamFrom(2).value();
   std::vector<RecordView> batch(3);
@@ -606,7 +590,7 @@ TEST(StreamTest, NextBatchWithAPastDeadlineAndNoRecordReturnsNothing) {
 }
 
 TEST(StreamTest, NextBatchWaitsForAtLeastOneRecord) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch reader_started(1);
   ReadResult result;
   std::vector<RecordView> batch(8);
@@ -628,7 +612,7 @@ TEST(StreamTest, NextBatchWaitsForAtLeastOneRecord) {
 }
 
 TEST(StreamTest, NextBatchReportsLaggedCloseAndCancelAsNext) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 1});
   std::stop_source stop;
   Stream stream = log->StreamFrom(0, stop.get_token()).value();
   WriteRecords(*log, 3);  // retains 1..2
@@ -654,21 +638,21 @@ TEST(StreamTest, NextBatchReportsLaggedCloseAndCancelAsNext) {
 // Log::WaitFor.
 
 TEST(StreamTest, WaitForAWrittenOffsetReturnsAtOnce) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   EXPECT_TRUE(log->WaitFor(0, kPast).ok());
   EXPECT_TRUE(log->WaitFor(2).ok());
 }
 
 TEST(StreamTest, WaitForAPurgedOffsetIsOk) {
-  std::unique_ptr<Log> log = CreateLog({.segment_size = 1});
+  std::unique_ptr<Log> log = MakeLog({.segment_size = 1});
   WriteRecords(*log, 5);
   ASSERT_TRUE(memlog::IsPurgedOffset(log->Read(0).status()));
   EXPECT_TRUE(log->WaitFor(0, kPast).ok());
 }
 
 TEST(StreamTest, WaitForAnOffsetBeforeTheStartIsAnImpossibleOffsetAtOnce) {
-  std::unique_ptr<Log> log = CreateLog({.start_offset = 10});
+  std::unique_ptr<Log> log = MakeLog({.start_offset = 10});
   WriteRecords(*log, 3);
   for (Offset offset :
        {Offset{9}, Offset{0}, Offset{-1}, std::numeric_limits<Offset>::min(),
@@ -683,7 +667,7 @@ TEST(StreamTest, WaitForAnOffsetBeforeTheStartIsAnImpossibleOffsetAtOnce) {
 }
 
 TEST(StreamTest, WaitForAFutureOffsetWithAPastDeadlineExceedsIt) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 3);
   const absl::Status status = log->WaitFor(3, kPast);
   EXPECT_TRUE(memlog::IsWaitTimedOut(status)) << status;
@@ -691,7 +675,7 @@ TEST(StreamTest, WaitForAFutureOffsetWithAPastDeadlineExceedsIt) {
 }
 
 TEST(StreamTest, WaitForIsWokenByTheWriteOfItsOffset) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch waiter_started(1);
   absl::Status status = absl::UnknownError("not run");
   std::thread waiter([&] {
@@ -705,7 +689,7 @@ TEST(StreamTest, WaitForIsWokenByTheWriteOfItsOffset) {
 }
 
 TEST(StreamTest, WaitForEndsWithCancelledWhenStopped) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::stop_source stop;
   std::latch waiter_started(1);
   absl::Status status;
@@ -720,7 +704,7 @@ TEST(StreamTest, WaitForEndsWithCancelledWhenStopped) {
 }
 
 TEST(StreamTest, WaitForEndsWithClosedWhenTheLogCloses) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   std::latch waiter_started(1);
   absl::Status status;
   std::thread waiter([&] {
@@ -736,7 +720,7 @@ TEST(StreamTest, WaitForEndsWithClosedWhenTheLogCloses) {
 }
 
 TEST(StreamTest, WaitForAnOffsetWrittenBeforeCloseIsOk) {
-  std::unique_ptr<Log> log = CreateLog();
+  std::unique_ptr<Log> log = MakeLog();
   WriteRecords(*log, 1);
   log->Close();
   EXPECT_TRUE(log->WaitFor(0).ok());

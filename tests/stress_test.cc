@@ -66,9 +66,14 @@
 #include "gtest/gtest.h"
 #include "memlog/log.h"
 #include "tests/violations.h"
+#include "tests/log_test_support.h"
 
 namespace memlog {
 namespace {
+
+using test::Fnv1a;
+using test::Get;
+using test::Put;
 
 // --- The self-checking record format. ---
 //
@@ -78,29 +83,6 @@ namespace {
 
 constexpr size_t kHeaderBytes = 4 + 8 + 4;
 constexpr size_t kChecksumBytes = 8;
-
-uint64_t Fnv1a(std::string_view bytes) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
-template <typename T>
-void Put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));
-  out.append(bytes, sizeof(T));
-}
-
-template <typename T>
-T Get(std::string_view in, size_t at) {
-  T value;
-  std::memcpy(&value, in.data() + at, sizeof(T));
-  return value;
-}
 
 std::string EncodeRecord(uint32_t writer, uint64_t sequence) {
   // Sizes vary so that records straddle the segments' payload chunks.

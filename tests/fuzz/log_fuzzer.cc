@@ -1,17 +1,31 @@
 // Copyright memlog authors.
 //
 // Model-based fuzzing of memlog::Log: the input is decoded into a program of
-// operations (create with random options, write, read, batch reads, reads
-// through a memlog::Reader, range, stream steps, waits, close, recreate) that
-// runs against the library and against LogModel, a deliberately naive reference
-// that transcribes the documented behaviour (two std::deque segments and the
-// purge rule, literally). Any difference aborts.
+// operations (create with random options, write, batch write, read, batch
+// reads, reads through a memlog::Reader, range, stream steps, waits, seeks by
+// time, trims, clock steps forwards and backwards, stats, close, recreate)
+// that runs against the library and against LogModel, a deliberately naive
+// reference that transcribes the documented behaviour (two std::deque
+// segments and the purge rules by count, bytes and age, literally). Any
+// difference aborts.
 //
 // Input encoding (see FuzzInput: past the end, every byte reads as 0):
 //   options:  start mode, [start bytes], segment mode, [segment byte],
-//             limit mode, [limit byte], clock byte
+//             limit mode, [limit byte], byte-limit mode, [bytes],
+//             age mode, [age byte], clock byte
 //   then, until the input ends, one opcode byte (mod kOpCount) per operation
 //   followed by that operation's argument bytes.
+//
+// Clocks (the clock byte mod 4): 0 the real one (then no time is checked,
+// and max_age is not used); 1 a fake one stepping 1 us per call; 2 and 3 a
+// driven one that returns what kAdvanceClock and kSetClock set, forwards or
+// backwards, to the infinite past and future too. max_age forces the driven
+// clock.
+//
+// Byte retention is exercised with the limits the model predicts exactly
+// (LogModel::ByteSeal() says why): kMinSegmentBytes, and limits no input can
+// reach. Other valid limits are covered by the invariant tests of
+// tests/log_retention_test.cc.
 //
 // Single-threaded on purpose: the model is only obviously correct when the
 // order of operations is fixed. Concurrency is covered by the stress tests.
@@ -27,6 +41,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -98,8 +113,76 @@ enum Op : uint8_t {
   kRecreate,
   kReaderRead,
   kReaderRelease,
+  // Added with retention and time; appended so that older seeds decode the
+  // same.
+  kWriteBatch,
+  kTrim,
+  kOffsetAt,
+  kAdvanceClock,
+  kSetClock,
+  kStats,
+  kNextOffset,
   kOpCount
 };
+
+// Decodes Options::max_segment_bytes and Options::max_age: mostly off, else
+// a limit the model predicts, or one that Create() must refuse.
+void DecodeRetentionFields(FuzzInput& in, Options& options) {
+  switch (in.Below(8)) {
+    case 4:
+    case 5:
+      options.max_segment_bytes = kMinSegmentBytes;
+      break;
+    case 6: {
+      static constexpr int64_t kBad[] = {
+          0,         -1, kMinSegmentBytes - 1, kMaxSegmentBytes + 1,
+          kInt64Min, kInt64Max};
+      options.max_segment_bytes = kBad[in.Below(std::size(kBad))];
+      break;
+    }
+    case 7:
+      options.max_segment_bytes = in.Below(2) == 0
+                                      ? kMaxSegmentBytes
+                                      : LogModel::kUnreachableSegmentBytes;
+      break;
+    default:
+      break;
+  }
+  switch (in.Below(8)) {
+    case 4:
+    case 5:
+      options.max_age = absl::Milliseconds(1 + in.Byte());
+      break;
+    case 6: {
+      static const absl::Duration kBad[] = {
+          absl::ZeroDuration(),  -absl::Nanoseconds(1),
+          kMinMaxAge - absl::Nanoseconds(1),
+          kMaxMaxAge + absl::Nanoseconds(1), absl::InfiniteDuration(),
+          -absl::InfiniteDuration()};
+      options.max_age = kBad[in.Below(std::size(kBad))];
+      break;
+    }
+    case 7:
+      options.max_age = in.Below(2) == 0 ? kMinMaxAge : kMaxMaxAge;
+      break;
+    default:
+      break;
+  }
+}
+
+// A record size for a batch: mostly valid, small or up to 4 KiB (to fill
+// segments under a 4 KiB byte limit), sometimes anything PickDataSize()
+// gives, empty and too large included.
+int64_t PickBatchRecordSize(FuzzInput& in, int64_t limit) {
+  switch (in.Below(4)) {
+    case 0:
+      return PickDataSize(in, limit);
+    case 1:
+      return std::min<int64_t>(limit, 512 * (1 + in.Below(8)));
+    default:
+      return 1 + in.Below(static_cast<uint32_t>(std::min<int64_t>(limit, 64)));
+  }
+}
 
 class Harness {
  public:
@@ -124,8 +207,18 @@ class Harness {
     model_.reset();
     Options options;
     DecodeLogFields(in_, options);
-    const bool fake_clock = in_.Below(4) != 0;
-    if (fake_clock) options.clock = FakeClock();
+    DecodeRetentionFields(in_, options);
+    uint32_t clock = in_.Below(4);
+    if (options.max_age.has_value() && clock == 0) clock = 2;
+    now_ = std::make_shared<absl::Time>(absl::FromUnixNanos(kClockStartNanos));
+    if (clock == 1) {
+      options.clock = FakeClock();
+    } else if (clock >= 2) {
+      options.clock = [now = now_] { return *now; };
+    }
+    driven_ = clock >= 2;
+    lag_events_ = 0;
+    records_missed_ = 0;
     absl::StatusOr<std::unique_ptr<Log>> log = Log::Create(options);
     const std::optional<ErrorKind> expected = LogModel::Validate(options);
     CheckStatus(log.status(), expected, "Create", options.segment_size);
@@ -134,9 +227,8 @@ class Harness {
     if (!log.ok()) return;
     log_ = *std::move(log);
     reader_.emplace(*log_);
-    model_.emplace(options.start_offset, options.segment_size,
-                   options.max_record_bytes,
-                   fake_clock ? std::make_shared<int64_t>(0) : nullptr);
+    model_.emplace(options, clock == 1 ? std::make_shared<int64_t>(0) : nullptr,
+                   driven_ ? now_ : nullptr);
   }
 
   void Step() {
@@ -333,9 +425,187 @@ class Harness {
       case kReaderRelease:
         reader_->Release();
         break;
+      case kWriteBatch:
+        WriteBatch();
+        break;
+      case kTrim:
+        CheckStatus(log.Trim(), std::nullopt, "Trim", 0);
+        model.Trim();
+        break;
+      case kOffsetAt:
+        OffsetAt();
+        break;
+      case kAdvanceClock: {
+        static const absl::Duration kUnits[] = {
+            absl::Nanoseconds(1), absl::Microseconds(100),
+            absl::Milliseconds(1), absl::Seconds(1)};
+        const absl::Duration unit = kUnits[in_.Below(std::size(kUnits))];
+        *now_ += unit * in_.Byte();
+        break;
+      }
+      case kSetClock:
+        switch (in_.Below(5)) {
+          case 0:
+            *now_ -= absl::Milliseconds(in_.Byte());  // NTP steps back
+            break;
+          case 1:
+            *now_ -= absl::Seconds(in_.Byte());
+            break;
+          case 2:
+            *now_ = absl::InfinitePast();
+            break;
+          case 3:
+            *now_ = absl::InfiniteFuture();
+            break;
+          default:
+            *now_ = absl::FromUnixNanos(in_.Int64());
+            break;
+        }
+        break;
+      case kStats:
+        CheckStats();
+        break;
+      case kNextOffset:
+        MEMLOG_FUZZ_CHECK(log.NextOffset() == model.next(),
+                          "NextOffset %lld, model %lld",
+                          static_cast<long long>(log.NextOffset()),
+                          static_cast<long long>(model.next()));
+        break;
       default:
         break;
     }
+  }
+
+  void WriteBatch() {
+    LogModel& model = *model_;
+    const size_t n = in_.Below(9);
+    std::vector<std::string> records;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t size = PickBatchRecordSize(in_, model.max_record_bytes());
+      records.push_back(MakeData(size, serial_++, in_.Byte()));
+    }
+    const std::vector<std::string_view> views(records.begin(), records.end());
+    const WriteBatchResult result = log_->WriteBatch(views);
+    const ModelBatch expected = model.WriteBatch(records);
+    CheckStatus(result.status, expected.error, "WriteBatch",
+                static_cast<int64_t>(n));
+    MEMLOG_FUZZ_CHECK(
+        result.first == expected.first && result.count == expected.count,
+        "WriteBatch of %zu: first %lld count %lld, model %lld %lld", n,
+        static_cast<long long>(result.first),
+        static_cast<long long>(result.count),
+        static_cast<long long>(expected.first),
+        static_cast<long long>(expected.count));
+    if (expected.bad_index >= 0) {
+      const std::string named =
+          "record " + std::to_string(expected.bad_index) + " of the batch";
+      MEMLOG_FUZZ_CHECK(
+          result.status.message().find(named) != std::string_view::npos,
+          "WriteBatch: \"%s\" does not name %s",
+          std::string(result.status.message()).c_str(), named.c_str());
+    }
+  }
+
+  void OffsetAt() {
+    const LogModel& model = *model_;
+    const int64_t delta = static_cast<int64_t>(in_.Below(3)) - 1;
+    absl::Time t;
+    switch (in_.Below(6)) {
+      case 0:
+        t = absl::InfinitePast();
+        break;
+      case 1:
+        t = absl::InfiniteFuture();
+        break;
+      case 2:
+      case 3: {
+        // Near a record's time: the ties and the neighbours of a search.
+        Outcome<const ModelRecord*> record = model.Read(PickOffset(in_, model));
+        t = record.error.has_value() || !record.value->created_nanos
+                ? *now_
+                : absl::FromUnixNanos(*record.value->created_nanos);
+        t += absl::Nanoseconds(delta);
+        break;
+      }
+      case 4:
+        t = *now_ + absl::Nanoseconds(delta);
+        break;
+      default:
+        t = absl::FromUnixNanos(in_.Int64());
+        break;
+    }
+    const absl::StatusOr<OffsetAtTime> at = log_->OffsetAt(t);
+    if (!model.times_known()) {
+      // The real clock: only what holds whatever the times are.
+      if (at.ok()) {
+        const OffsetRange range = log_->Range();
+        MEMLOG_FUZZ_CHECK(at->offset >= range.earliest &&
+                              at->offset <= range.latest,
+                          "OffsetAt: %lld outside the range",
+                          static_cast<long long>(at->offset));
+      } else {
+        CheckStatus(at.status(), ErrorKind::kFutureOffset, "OffsetAt", 0);
+      }
+      return;
+    }
+    const Outcome<OffsetAtTime> expected = model.OffsetAt(t);
+    CheckStatus(at.status(), expected.error, "OffsetAt", absl::ToUnixNanos(t));
+    if (at.ok()) {
+      MEMLOG_FUZZ_CHECK(
+          at->offset == expected.value.offset &&
+              at->may_have_missed == expected.value.may_have_missed,
+          "OffsetAt(%lld): %lld (may_have_missed %d), model %lld (%d)",
+          static_cast<long long>(absl::ToUnixNanos(t)),
+          static_cast<long long>(at->offset), at->may_have_missed,
+          static_cast<long long>(expected.value.offset),
+          expected.value.may_have_missed);
+    } else if (expected.error == ErrorKind::kFutureOffset) {
+      // The message says where the records to come start.
+      const std::string next =
+          "start at offset " + std::to_string(model.next());
+      MEMLOG_FUZZ_CHECK(
+          at.status().message().find(next) != std::string_view::npos,
+          "OffsetAt: \"%s\" does not name %s",
+          std::string(at.status().message()).c_str(), next.c_str());
+    }
+  }
+
+  void CheckStats() {
+    const LogModel& model = *model_;
+    const LogStats got = log_->stats();
+    const ModelStats& want = model.stats();
+    const auto check = [](int64_t actual, int64_t expected, const char* name) {
+      MEMLOG_FUZZ_CHECK(actual == expected, "stats().%s is %lld, model %lld",
+                        name, static_cast<long long>(actual),
+                        static_cast<long long>(expected));
+    };
+    check(got.records_written, model.next() - model.start(), "records_written");
+    check(got.bytes_written, want.bytes_written, "bytes_written");
+    check(got.segments_rotated, want.segments_rotated, "segments_rotated");
+    check(got.records_purged_by_count,
+          want.purged[static_cast<int>(ModelPurge::kCount)],
+          "records_purged_by_count");
+    check(got.records_purged_by_bytes,
+          want.purged[static_cast<int>(ModelPurge::kBytes)],
+          "records_purged_by_bytes");
+    check(got.records_purged_by_age,
+          want.purged[static_cast<int>(ModelPurge::kAge)],
+          "records_purged_by_age");
+    check(got.write_failures_invalid, want.failures_invalid,
+          "write_failures_invalid");
+    check(got.write_failures_closed, want.failures_closed,
+          "write_failures_closed");
+    check(got.write_failures_overflow, want.failures_overflow,
+          "write_failures_overflow");
+    check(got.write_failures_out_of_memory, 0, "write_failures_out_of_memory");
+    check(got.write_failures_callback, 0, "write_failures_callback");
+    check(got.streams_waiting, 0, "streams_waiting");
+    check(got.lag_events, lag_events_, "lag_events");
+    check(got.records_missed, records_missed_, "records_missed");
+    // Every record written is retained or purged, by exactly one reason.
+    check(want.purged[0] + want.purged[1] + want.purged[2] +
+              model.retained_records(),
+          model.next() - model.start(), "records purged + retained");
   }
 
   void StepStream(StreamUnderTest& s, size_t size, absl::Time deadline,
@@ -396,6 +666,8 @@ class Harness {
       // A memlog::Stream always knows exactly what it missed.
       MEMLOG_FUZZ_CHECK(IsLaggedCountExact(status), "lag count not exact: %s",
                         status.ToString().c_str());
+      ++lag_events_;
+      records_missed_ += expected_lag;
     }
     MEMLOG_FUZZ_CHECK(got.size() == expected_records.size(),
                       "stream at %lld: %zu records, model %zu",
@@ -438,6 +710,13 @@ class Harness {
   std::deque<StreamUnderTest> streams_;
   std::deque<HeldView> held_;
   int64_t serial_ = 0;
+  // The driven clock's time, and whether log_ uses it.
+  std::shared_ptr<absl::Time> now_ =
+      std::make_shared<absl::Time>(absl::FromUnixNanos(kClockStartNanos));
+  bool driven_ = false;
+  // The lag reports the model expected of log_'s streams (stats()).
+  int64_t lag_events_ = 0;
+  int64_t records_missed_ = 0;
 };
 
 }  // namespace

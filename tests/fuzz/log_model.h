@@ -2,8 +2,9 @@
 //
 // The reference model shared by the fuzzers: LogModel, a deliberately naive
 // transcription of memlog::Log's documented behaviour (two std::deque
-// segments and the purge rule, literally), and the helpers that compare the
-// library's statuses with the model's expectations.
+// segments and the purge rules by count, bytes and age, literally; batch
+// writes; seeks by time; the stats counters), and the helpers that compare
+// the library's statuses with the model's expectations.
 
 #ifndef MEMLOG_TESTS_FUZZ_LOG_MODEL_H_
 #define MEMLOG_TESTS_FUZZ_LOG_MODEL_H_
@@ -144,64 +145,177 @@ struct Outcome {
   T value{};
 };
 
+// Why the model sealed a segment (Log's PurgeReason), to count purges.
+enum class ModelPurge { kCount, kBytes, kAge };
+
+// The result of a batch write: Log::WriteBatch()'s, plus the index of the
+// bad record when the batch was refused for one.
+struct ModelBatch {
+  std::optional<ErrorKind> error;
+  Offset first = kInvalidOffset;
+  int64_t count = 0;
+  int64_t bad_index = -1;
+};
+
+// What the model counts of LogStats (all of it but the stream gauges and
+// lag counters, which the harness counts, and the failures that cannot
+// happen in a fuzzer: out of memory, a throwing clock).
+struct ModelStats {
+  int64_t bytes_written = 0;
+  int64_t segments_rotated = 0;
+  int64_t purged[3] = {0, 0, 0};  // by ModelPurge
+  int64_t failures_invalid = 0;
+  int64_t failures_closed = 0;
+  int64_t failures_overflow = 0;
+};
+
 class LogModel {
  public:
   static std::optional<ErrorKind> Validate(const Options& o) {
     const bool valid =
         o.start_offset >= 0 && o.start_offset <= kMaxOffset &&
         o.segment_size >= 1 && o.segment_size <= kMaxSegmentSize &&
-        o.max_record_bytes >= 1 && o.max_record_bytes <= kMaxRecordBytesLimit;
+        o.max_record_bytes >= 1 && o.max_record_bytes <= kMaxRecordBytesLimit &&
+        (!o.max_segment_bytes.has_value() ||
+         (*o.max_segment_bytes >= kMinSegmentBytes &&
+          *o.max_segment_bytes <= kMaxSegmentBytes)) &&
+        (!o.max_age.has_value() ||
+         (*o.max_age >= kMinMaxAge && *o.max_age <= kMaxMaxAge));
     if (valid) return std::nullopt;
     return ErrorKind::kInvalidOptions;
   }
 
-  // `clock_writes` counts the writes that called the fake clock (shared by
-  // the shards of a sharded log); null when the clock is the real one.
+  // Byte limits at or above this cannot bind within one fuzz input (see
+  // ByteSeal()).
+  static constexpr int64_t kUnreachableSegmentBytes = int64_t{1} << 30;
+
+  // `clock_writes` counts the writes that called the stepping fake clock
+  // (shared by the shards of a sharded log); null when the clock is the real
+  // one.
   LogModel(Offset start_offset, int64_t segment_size, int64_t max_record_bytes,
            std::shared_ptr<int64_t> clock_writes)
       : start_(start_offset),
         segment_size_(segment_size),
         max_record_bytes_(max_record_bytes),
         clock_writes_(std::move(clock_writes)),
-        next_(start_offset) {}
+        next_(start_offset),
+        earliest_(start_offset),
+        active_base_(start_offset) {}
+
+  // A model of a log with retention by bytes and age. `driven_clock`, if
+  // set, is what Options::clock returns: the fuzzer moves it. REQUIRES:
+  // valid `options`; a driven or stepping clock if `options.max_age` is set;
+  // a byte limit of kMinSegmentBytes or at least kUnreachableSegmentBytes.
+  LogModel(const Options& options, std::shared_ptr<int64_t> clock_writes,
+           std::shared_ptr<const absl::Time> driven_clock)
+      : LogModel(options.start_offset, options.segment_size,
+                 options.max_record_bytes, std::move(clock_writes)) {
+    driven_clock_ = std::move(driven_clock);
+    max_segment_bytes_ = options.max_segment_bytes;
+    max_age_ = options.max_age;
+    MEMLOG_FUZZ_CHECK(!max_age_.has_value() || times_known(),
+                      "max_age needs a fake clock in the model");
+    MEMLOG_FUZZ_CHECK(!max_segment_bytes_.has_value() ||
+                          *max_segment_bytes_ == kMinSegmentBytes ||
+                          *max_segment_bytes_ >= kUnreachableSegmentBytes,
+                      "the model cannot predict a byte limit of %lld",
+                      static_cast<long long>(*max_segment_bytes_));
+  }
+
+  // Whether records' `created` is known (the clock is a fake one).
+  bool times_known() const {
+    return clock_writes_ != nullptr || driven_clock_ != nullptr;
+  }
 
   Outcome<Offset> Write(const std::string& data, std::string key = "") {
-    if (data.empty()) return {ErrorKind::kEmptyRecord};
-    if (static_cast<int64_t>(data.size()) > max_record_bytes_) {
-      return {ErrorKind::kRecordTooLarge};
+    if (std::optional<ErrorKind> bad = Invalid(data)) {
+      ++stats_.failures_invalid;
+      return {bad};
     }
-    if (closed_) return {ErrorKind::kClosed};
-    if (next_ > kMaxOffset) return {ErrorKind::kOffsetOverflow};
-    // The purge rule, as documented: the write that finds the active segment
-    // full seals it, makes it the history (dropping the old history) and
-    // lands in a fresh active segment.
-    if (static_cast<int64_t>(active_.size()) == segment_size_) {
-      history_ = std::move(active_);
-      active_.clear();
+    if (closed_) {
+      ++stats_.failures_closed;
+      return {ErrorKind::kClosed};
     }
-    std::optional<int64_t> created;
-    if (clock_writes_ != nullptr) {
-      created = kClockStartNanos + (*clock_writes_)++ * kClockStepNanos;
+    if (next_ > kMaxOffset) {
+      ++stats_.failures_overflow;
+      return {ErrorKind::kOffsetOverflow};
     }
-    active_.push_back({next_, std::move(key), data, created});
+    const std::optional<int64_t> created = CreatedNow();
+    Append(data, std::move(key), created);
     return {std::nullopt, next_++};
   }
 
-  Offset earliest() const {
-    if (!history_.empty()) return history_.front().offset;
-    if (!active_.empty()) return active_.front().offset;
-    return start_;
+  // As Log::WriteBatch(): validated whole first, then one clock reading and
+  // one age purge for the batch, whose records share a `created` and rotate
+  // within it like single writes (no out-of-memory in a fuzzer, so a batch
+  // is all or nothing).
+  ModelBatch WriteBatch(const std::vector<std::string>& records) {
+    ModelBatch out;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (std::optional<ErrorKind> bad = Invalid(records[i])) {
+        ++stats_.failures_invalid;
+        out.error = bad;
+        out.bad_index = static_cast<int64_t>(i);
+        return out;
+      }
+    }
+    if (records.empty()) return out;
+    const auto n = static_cast<int64_t>(records.size());
+    if (closed_) {
+      ++stats_.failures_closed;
+      out.error = ErrorKind::kClosed;
+      return out;
+    }
+    if (next_ > kMaxOffset || kMaxOffset - next_ < n - 1) {
+      ++stats_.failures_overflow;
+      out.error = ErrorKind::kOffsetOverflow;
+      return out;
+    }
+    const std::optional<int64_t> created = CreatedNow();
+    out.first = next_;
+    for (const std::string& data : records) {
+      Append(data, "", created);
+      ++next_;
+      ++out.count;
+    }
+    return out;
   }
+
+  // As Log::Trim(): the age purge a write would make, nothing else.
+  void Trim() {
+    if (!max_age_.has_value()) return;
+    PurgeByAge(ReadClock());
+  }
+
+  // As Log::OffsetAt(). REQUIRES: times_known().
+  Outcome<OffsetAtTime> OffsetAt(absl::Time t) const {
+    const int64_t target = absl::ToUnixNanos(t);
+    for (const auto* segment : {&history_, &active_}) {
+      for (const ModelRecord& record : *segment) {
+        if (*record.created_nanos < target) continue;
+        return {std::nullopt,
+                OffsetAtTime{record.offset, earliest_ > start_ &&
+                                                record.offset == earliest_}};
+      }
+    }
+    return {ErrorKind::kFutureOffset};
+  }
+
+  // The earliest offset readable (once one is): the first of the history,
+  // or of the active segment, or where writing continues once max_age has
+  // purged both.
+  Offset earliest() const { return earliest_; }
   Offset next() const { return next_; }
   Offset start() const { return start_; }
   int64_t segment_size() const { return segment_size_; }
   int64_t max_record_bytes() const { return max_record_bytes_; }
   bool closed() const { return closed_; }
   bool empty() const { return next_ == start_; }
+  const ModelStats& stats() const { return stats_; }
 
   OffsetRange Range() const {
-    if (empty()) return {};
-    return {earliest(), next_ - 1};
+    if (earliest_ >= next_) return {};
+    return {earliest_, next_ - 1};
   }
 
   // No record can ever have an offset before the start or past kMaxOffset.
@@ -213,7 +327,7 @@ class LogModel {
   Outcome<const ModelRecord*> Read(Offset offset) const {
     if (Impossible(offset)) return {ErrorKind::kImpossibleOffset};
     if (offset >= next_) return {ErrorKind::kFutureOffset};
-    if (offset < earliest()) return {ErrorKind::kPurgedOffset};
+    if (offset < earliest_) return {ErrorKind::kPurgedOffset};
     // Each segment holds consecutive offsets.
     for (const std::deque<ModelRecord>* segment : {&history_, &active_}) {
       if (segment->empty()) continue;
@@ -222,7 +336,9 @@ class LogModel {
         return {std::nullopt, &(*segment)[static_cast<size_t>(index)]};
       }
     }
-    return {ErrorKind::kPurgedOffset};  // unreachable if the model is right
+    MEMLOG_FUZZ_CHECK(false, "model: retained offset %lld in no segment",
+                      static_cast<long long>(offset));
+    return {ErrorKind::kPurgedOffset};
   }
 
   // Records from `start`, up to `size`, with Go's batch semantics: the
@@ -274,14 +390,135 @@ class LogModel {
   void Close() { closed_ = true; }
 
  private:
+  std::optional<ErrorKind> Invalid(const std::string& data) const {
+    if (data.empty()) return ErrorKind::kEmptyRecord;
+    if (static_cast<int64_t>(data.size()) > max_record_bytes_) {
+      return ErrorKind::kRecordTooLarge;
+    }
+    return std::nullopt;
+  }
+
+  // The clock's reading for one write, batch or Trim(), in unix nanoseconds
+  // (saturated, as the log stores it). REQUIRES: times_known().
+  int64_t ReadClock() {
+    if (driven_clock_ != nullptr) return absl::ToUnixNanos(*driven_clock_);
+    return kClockStartNanos + (*clock_writes_)++ * kClockStepNanos;
+  }
+
+  // Reads the clock for a write, applies max_age, and returns the `created`
+  // of the records written now: never below the previous record's
+  // (monotonic). Unknown (nullopt) with the real clock.
+  std::optional<int64_t> CreatedNow() {
+    std::optional<int64_t> created;
+    if (times_known()) {
+      const int64_t now = ReadClock();
+      if (max_age_.has_value()) PurgeByAge(now);
+      last_created_ = std::max(now, last_created_);
+      created = last_created_;
+    }
+    return created;
+  }
+
+  // The age rule, as options.h and log.h state it: first purge the history
+  // if its last record is older than now - max_age; then, if the active
+  // segment's first record is older, seal it and purge again if the new
+  // history is too old.
+  void PurgeByAge(int64_t now) {
+    const int64_t age = absl::ToInt64Nanoseconds(*max_age_);
+    if (now < kInt64Min + age) return;  // a cutoff before 1677 purges nothing
+    const int64_t cutoff = now - age;
+    const auto history_too_old = [&] {
+      return !history_.empty() && *history_.back().created_nanos < cutoff;
+    };
+    if (history_too_old()) PurgeHistory(ModelPurge::kAge);
+    if (!active_.empty() && *active_.front().created_nanos < cutoff) {
+      Rotate(ModelPurge::kAge);
+      if (history_too_old()) PurgeHistory(ModelPurge::kAge);
+    }
+  }
+
+  // Whether appending `size` bytes seals the active segment by bytes.
+  //
+  // The library seals when the record fits neither in the room its payload
+  // chunks have left nor in a new chunk within the limit
+  // (Segment::Fits()), and chunk sizes follow the records seen so far
+  // (Segment::NextChunkSize()), so in general the model cannot predict the
+  // moment. It is exact in two cases, the only ones the fuzzer creates:
+  // - A limit of kMinSegmentBytes (4 KiB), with records of at most 4 KiB:
+  //   a segment's first chunk is min(kFirstChunkBytes = 4 KiB, room left)
+  //   = the whole limit, so a segment has at most one chunk, of exactly the
+  //   limit, also when reused, and a record fits iff the segment is empty
+  //   or its payload plus the record stays within the limit.
+  // - Limits of at least kUnreachableSegmentBytes (1 GiB): a chunk wastes
+  //   less than one record (4 KiB) and is at most max(1 MiB, record), so
+  //   payload storage stays below 2 * payload + 1 MiB, far below the limit
+  //   for the payload one input can write (checked below).
+  bool ByteSeal(int64_t size) const {
+    if (!max_segment_bytes_.has_value() || active_.empty()) return false;
+    const int64_t limit = *max_segment_bytes_;
+    if (limit == kMinSegmentBytes) {
+      MEMLOG_FUZZ_CHECK(size <= limit, "model: a %lld-byte record under a "
+                        "4 KiB limit is not predictable",
+                        static_cast<long long>(size));
+      return active_payload_ + size > limit;
+    }
+    MEMLOG_FUZZ_CHECK(active_payload_ + size <= limit / 4,
+                      "model: the byte limit %lld became reachable",
+                      static_cast<long long>(limit));
+    return false;
+  }
+
+  // Log::AppendLocked(): a full active segment is sealed first (count),
+  // else one the record does not fit (bytes).
+  void Append(const std::string& data, std::string key,
+              std::optional<int64_t> created) {
+    const auto size = static_cast<int64_t>(data.size());
+    if (static_cast<int64_t>(active_.size()) == segment_size_) {
+      Rotate(ModelPurge::kCount);
+    } else if (ByteSeal(size)) {
+      Rotate(ModelPurge::kBytes);
+    }
+    active_.push_back({next_, std::move(key), data, created});
+    active_payload_ += size;
+    stats_.bytes_written += size;
+  }
+
+  // Seals the active segment (never empty here), which becomes the
+  // history, purging the old history; the new active one starts at next_.
+  void Rotate(ModelPurge reason) {
+    earliest_ = active_base_;
+    stats_.purged[static_cast<int>(reason)] +=
+        static_cast<int64_t>(history_.size());
+    history_ = std::move(active_);
+    active_.clear();
+    active_base_ = next_;
+    active_payload_ = 0;
+    ++stats_.segments_rotated;
+  }
+
+  void PurgeHistory(ModelPurge reason) {
+    earliest_ = active_base_;
+    stats_.purged[static_cast<int>(reason)] +=
+        static_cast<int64_t>(history_.size());
+    history_.clear();
+  }
+
   const Offset start_;
   const int64_t segment_size_;
   const int64_t max_record_bytes_;
   const std::shared_ptr<int64_t> clock_writes_;
+  std::shared_ptr<const absl::Time> driven_clock_;
+  std::optional<int64_t> max_segment_bytes_;
+  std::optional<absl::Duration> max_age_;
   Offset next_;
+  Offset earliest_;
+  Offset active_base_;  // the first offset of the active segment
+  int64_t active_payload_ = 0;
+  int64_t last_created_ = kInt64Min;
   bool closed_ = false;
   std::deque<ModelRecord> history_;
   std::deque<ModelRecord> active_;
+  ModelStats stats_;
 };
 
 // Checks a record the library returned against the model's.

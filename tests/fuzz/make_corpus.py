@@ -18,13 +18,65 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 (WRITE, WRITE2, READ, READ_VIEW, READ_BATCH, READ_BATCH_VIEW, RANGE,
  OPEN_STREAM, STREAM_NEXT, STREAM_NEXT_BATCH, CANCEL_STREAM, WAIT_FOR,
  MEMORY_USAGE, DROP_VIEW, CLOSE, RECREATE, READER_READ,
- READER_RELEASE) = range(18)
+ READER_RELEASE, WRITE_BATCH, TRIM, OFFSET_AT, ADVANCE_CLOCK, SET_CLOCK,
+ STATS, NEXT_OFFSET) = range(25)
+
+# Clocks (the log fuzzer's clock byte): real, stepping 1 us per call, driven.
+REAL_CLOCK, STEPPING_CLOCK, DRIVEN_CLOCK = 0, 1, 2
+# Byte-limit modes (DecodeRetentionFields): off, 4 KiB, bad (index), huge.
+NO_BYTE_LIMIT, BYTE_LIMIT_4K, BAD_BYTE_LIMIT, HUGE_BYTE_LIMIT = (0,), (4,), 6, 7
+# Age modes: off, 1 + byte ms, bad (index), the bounds.
+NO_AGE, BAD_AGE, AGE_BOUND = (0,), 6, 7
 
 
 def log_options(start=(0,), segment=(4, 1), limit=(4, 15), fake_clock=True):
-    """start/segment/limit: (mode, extra bytes...) as DecodeOptions reads."""
+    """start/segment/limit: (mode, extra bytes...) as DecodeLogFields reads.
+
+    The memlog::Log fields shared with the sharded fuzzer's shard options.
+    """
     return bytes(start) + bytes(segment) + bytes(limit) + bytes(
         [1 if fake_clock else 0])
+
+
+def memlog_options(start=(0,), segment=(4, 1), limit=(4, 15),
+                   byte_limit=NO_BYTE_LIMIT, age=NO_AGE,
+                   clock=STEPPING_CLOCK):
+    """The log fuzzer's options: the shared fields, retention, the clock."""
+    return (bytes(start) + bytes(segment) + bytes(limit) + bytes(byte_limit) +
+            bytes(age) + bytes([clock]))
+
+
+def age_ms(ms):
+    """An age mode of `ms` milliseconds (1..256)."""
+    return (4, ms - 1)
+
+
+def batch(*sizes):
+    """A batch write: each size is 'empty', 'big' (one over the limit),
+    ('k', k) for 512 * (k + 1) bytes (capped at the limit), or a small size
+    byte (1 + byte % min(limit, 64))."""
+    out = bytes([WRITE_BATCH, len(sizes)])
+    for i, size in enumerate(sizes):
+        if size == 'empty':
+            out += bytes([0, 0])
+        elif size == 'big':  # assumes a limit under 4 KiB
+            out += bytes([0, 2])
+        elif isinstance(size, tuple):
+            out += bytes([1, size[1]])
+        else:
+            out += bytes([2, size])
+        out += bytes([i])  # salt
+    return out
+
+
+def advance(unit, count):  # unit: 0 ns, 1 100us, 2 ms, 3 s
+    return bytes([ADVANCE_CLOCK, unit, count])
+
+
+def offset_at(mode, delta=1, extra=b''):
+    """OffsetAt: mode 0 past, 1 future, 2 a record's time (extra: an offset
+    pick), 4 now, 5 extra: 8 bytes of unix nanos; delta -1, 0, +1 as 0..2."""
+    return bytes([OFFSET_AT, delta, mode]) + extra
 
 
 def write(size_byte=5, mode=3, salt=7):
@@ -45,6 +97,7 @@ def special(index):  # -1, INT64_MIN, INT64_MAX, kMaxOffset, 0, 1
 
 
 def log_seeds():
+    log_options = memlog_options  # the log fuzzer's encoding
     seeds = {}
     # Segment size 2, 16-byte limit: writes, purges, every read kind, a
     # stream that lags, then close.
@@ -137,8 +190,81 @@ def log_seeds():
     s += bytes([CLOSE, STREAM_NEXT, 1, 0])
     seeds["streams"] = s
 
+    # Batch writes: empty, valid, spanning rotations, with a bad record at
+    # each end and in the middle, after close, and near kMaxOffset.
+    s = log_options(segment=(4, 2))  # segment size 3, 16-byte limit
+    s += batch() + batch(1, 2, 3, 4, 5) + bytes([RANGE, STATS])
+    s += batch(1, 2, 3, 4, 5, 6, 7, 8)  # purges its own first records
+    s += bytes([READ_BATCH]) + EARLIEST + bytes([8, RANGE, MEMORY_USAGE])
+    s += batch('empty') + batch(1, 'empty', 2) + batch('big')
+    s += batch(1, 2, 3, 4, 5, 6, 7, 'big') + bytes([STATS, NEXT_OFFSET])
+    s += bytes([CLOSE]) + batch(1) + batch() + bytes([STATS])
+    s += bytes([RECREATE]) + log_options(start=(2, 2), segment=(4, 1))
+    s += batch(1, 2) + batch(1, 2) + batch(1) + batch(1, 2, 3) + batch(1)
+    s += write() + batch() + bytes([RANGE, STATS, NEXT_OFFSET])
+    seeds["batches"] = s
+
+    # Byte retention at 4 KiB: records of 4 KiB each fill a segment alone;
+    # smaller ones share one until the next would pass 4 KiB.
+    s = log_options(segment=(3, 200), limit=(1,), byte_limit=BYTE_LIMIT_4K)
+    s += write(mode=1) * 3 + bytes([RANGE, STATS, MEMORY_USAGE])
+    s += batch(('k', 3), ('k', 3), ('k', 3), ('k', 3), ('k', 3))
+    s += bytes([RANGE, STATS]) + bytes([WRITE, 2, 200, 7]) * 20
+    s += bytes([OPEN_STREAM]) + EARLIEST
+    s += batch(*([('k', 6)] * 8)) + bytes([STREAM_NEXT, 0, 0, STATS])
+    s += bytes([READ_VIEW]) + LATEST + batch(('k', 7), ('k', 0), ('k', 7))
+    s += bytes([READ_BATCH_VIEW]) + EARLIEST + bytes([6, MEMORY_USAGE, STATS])
+    s += bytes([RECREATE]) + log_options(segment=(3, 200), limit=(1,),
+                                         byte_limit=(HUGE_BYTE_LIMIT, 0))
+    s += batch(*([('k', 7)] * 8)) * 4 + bytes([RANGE, STATS])
+    seeds["bytes"] = s
+
+    # Age retention with the driven clock: purges by writes and Trim(),
+    # sealing by the active segment's first record, a clock that steps
+    # back, and seeks by time around every record.
+    s = log_options(segment=(4, 3), age=age_ms(10), clock=DRIVEN_CLOCK)
+    s += bytes([TRIM]) + offset_at(0) + offset_at(1)  # an empty log
+    s += write() + advance(2, 3) + write() + advance(2, 3) + batch(1, 2, 3)
+    s += offset_at(0) + offset_at(2, 0, EARLIEST) + offset_at(2, 2, LATEST)
+    s += advance(2, 8) + bytes([TRIM, RANGE, STATS]) + offset_at(0)
+    s += advance(2, 20) + bytes([TRIM, RANGE, STATS, NEXT_OFFSET])
+    s += offset_at(0) + offset_at(4)  # every record purged
+    s += bytes([OPEN_STREAM]) + EARLIEST + write() + bytes([STREAM_NEXT, 0, 0])
+    s += bytes([SET_CLOCK, 1, 5]) + write() + write()  # 5 s back
+    s += offset_at(4, 0) + offset_at(2, 1, LATEST) + bytes([STATS])
+    s += advance(3, 5) + write() + bytes([RANGE]) + advance(2, 11)
+    s += bytes([TRIM, RANGE, STATS, STREAM_NEXT, 0, 0, STATS])
+    s += bytes([SET_CLOCK, 3]) + write() + bytes([TRIM, RANGE])  # the future
+    s += bytes([SET_CLOCK, 2]) + write() + bytes([TRIM, RANGE, STATS])
+    s += offset_at(1) + offset_at(2, 1, LATEST) + bytes([CLOSE, TRIM, STATS])
+    seeds["age"] = s
+
+    # Age and bytes together, a stepping clock for the count limit's seeds.
+    s = log_options(segment=(3, 30), limit=(1,), byte_limit=BYTE_LIMIT_4K,
+                    age=age_ms(2), clock=DRIVEN_CLOCK)
+    for i in range(6):
+        s += batch(('k', i), 5, ('k', 7 - i)) + advance(1, 7) + offset_at(4)
+    s += bytes([TRIM, STATS, RANGE, MEMORY_USAGE])
+    s += bytes([RECREATE]) + log_options(age=(AGE_BOUND, 1), clock=REAL_CLOCK)
+    s += write() * 3 + bytes([TRIM]) + offset_at(0) + bytes([STATS])
+    seeds["age_and_bytes"] = s
+
+    # Retention options that Create() refuses, each then a valid log.
+    s = b''
+    for i in range(6):
+        s += log_options(byte_limit=(BAD_BYTE_LIMIT, i)) + bytes([RECREATE])
+        s += log_options(age=(BAD_AGE, i)) + bytes([RECREATE])
+    s += log_options(age=(AGE_BOUND, 0), byte_limit=(HUGE_BYTE_LIMIT, 1))
+    s += write() * 3 + bytes([TRIM, STATS, RANGE])
+    seeds["retention_options"] = s
+
     rng = random.Random(6)
     seeds["random"] = bytes(rng.randrange(256) for _ in range(512))
+    rng = random.Random(7)
+    seeds["random_retention"] = (
+        log_options(segment=(4, 3), limit=(1,), byte_limit=BYTE_LIMIT_4K,
+                    age=age_ms(5), clock=DRIVEN_CLOCK) +
+        bytes(rng.randrange(256) for _ in range(1024)))
     return seeds
 
 
