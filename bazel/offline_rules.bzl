@@ -1,12 +1,17 @@
 """Offline stand-ins for the rule repositories Bazel 4.2.3 asks for.
 
 Bazel's own tools (`@bazel_tools`) load `@rules_cc`, `@rules_java` and
-`@remote_coverage_tools`, which it would normally download. This build must
-work without a network, so each is replaced by a tiny repository that forwards
-to the rules built into Bazel. The repositories are written by a repository
-rule rather than checked in and referenced with a relative `local_repository`
-path, because such a path would resolve against a consumer's workspace root
-when memlog is used as an external repository.
+`@remote_coverage_tools`, which it would normally download, and our BUILD
+files load their rules from `@rules_cc` and `@rules_shell`, as newer Bazels
+require (Bazel 9 has no native C++ or shell rules). This build must work
+without a network, so each is replaced by a tiny repository that forwards to
+the rules built into Bazel 4.2.3, under the load paths of the real ones.
+
+The repositories are written by a repository rule rather than checked in and
+referenced with a relative `local_repository` path, because such a path would
+resolve against a consumer's workspace root when memlog is used as an
+external repository. Under Bzlmod none of this is used: MODULE.bazel takes
+the real rules_cc and rules_shell from the registry.
 """
 
 _RULES_CC_DEFS = '''\
@@ -34,6 +39,15 @@ alias(
     actual = "@bazel_tools//tools/cpp:toolchain_type",
 )
 '''
+
+# One file per rule, as in rules_shell itself (`shell/sh_test.bzl`, ...).
+_RULES_SHELL_RULE = '''\
+"""Forwards @rules_shell//shell:{rule}.bzl to the rule built into Bazel."""
+
+{rule} = native.{rule}
+'''
+
+_RULES_SHELL_RULES = ["sh_binary", "sh_library", "sh_test"]
 
 _RULES_JAVA_DEFS = '''\
 """Forwards @rules_java to the Java rules built into Bazel."""
@@ -79,6 +93,16 @@ def offline_rules_cc(name):
             "cc/defs.bzl": _RULES_CC_DEFS,
         },
     )
+
+def offline_rules_shell(name):
+    files = {
+        "WORKSPACE": 'workspace(name = "%s")\n' % name,
+        "BUILD": "",
+        "shell/BUILD": "",
+    }
+    for rule in _RULES_SHELL_RULES:
+        files["shell/%s.bzl" % rule] = _RULES_SHELL_RULE.format(rule = rule)
+    files_repository(name = name, files = files)
 
 def offline_rules_java(name):
     files_repository(

@@ -16,6 +16,7 @@ load(
     "offline_remote_coverage_tools",
     "offline_rules_cc",
     "offline_rules_java",
+    "offline_rules_shell",
 )
 load("//bazel:system_library.bzl", "system_library")
 
@@ -41,6 +42,7 @@ def _maybe(repo_rule, name, **kwargs):
 def memlog_dependencies():
     """Declares every repository memlog needs that is not declared yet."""
     _maybe(offline_rules_cc, "rules_cc")
+    _maybe(offline_rules_shell, "rules_shell")
     _maybe(offline_rules_java, "rules_java")
     _maybe(offline_remote_coverage_tools, "remote_coverage_tools")
 
