@@ -6,9 +6,25 @@ repository. Every dependency comes from Debian's packages (installed by
 has already declared is left alone: a consumer who builds Abseil, GoogleTest,
 Google Benchmark or xxHash from source keeps their own.
 
-Versions: the libraries are whatever Debian bookworm ships (Abseil 20220623,
-GoogleTest 1.12.1, Google Benchmark 1.7.1, xxHash 0.8.1); `./bazelw` names the
-packages.
+Versions. The libraries are whatever Debian bookworm ships; `./bazelw` names
+the packages and installs them, and the CMake build finds the same ones. For
+Bzlmod builds, MODULE.bazel takes each dependency from the Bazel Central
+Registry instead. One row per repository this macro declares for memlog's
+BUILD files, with where else its version appears (tools/check_deps.py fails
+when MODULE.bazel's bazel_dep lines or the installed Debian packages disagree
+with this table):
+
+    repository                   MODULE.bazel bazel_dep         Debian package
+    com_google_absl              abseil-cpp 20220623.1          libabsl-dev 20220623.1
+    xxhash                       xxhash 0.8.2                   libxxhash-dev 0.8.1
+    com_google_googletest        googletest 1.12.1 (dev)        libgtest-dev 1.12.1
+    com_github_google_benchmark  google_benchmark 1.8.2 (dev)   libbenchmark-dev 1.7.1
+    rules_cc                     rules_cc 0.2.4                 - (offline stand-in)
+    rules_shell                  rules_shell 0.4.1              - (offline stand-in)
+
+`rules_java` and `remote_coverage_tools` are stand-ins for what Bazel 4.2.3's
+own tools ask for; our BUILD files do not use them, and Bzlmod builds do not
+need them.
 """
 
 load(
