@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The static checks of the Bazel build, for both modes (CI runs this):
+# - buildifier in check mode: every Starlark file is formatted as buildifier
+#   formats it (fix with `tools/buildifier.sh -mode=fix <files>`);
+# - buildifier's linter, with its default warnings: any finding fails (among
+#   them a rule used without loading it, as Bazel 9 requires);
+# - tools/check_deps.py: MODULE.bazel and memlog_dependencies() both declare
+#   every repository a BUILD file uses, with the versions the comments say.
+# No Bazel that reads MODULE.bazel runs here, so these stand in for a Bzlmod
+# build.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Every Starlark file of the repository, the consumer workspace's too,
+# tracked or new (ignored ones excepted).
+mapfile -t files < <(git ls-files --cached --others --exclude-standard |
+  grep -E '(^|/)(BUILD|BUILD\.bazel|WORKSPACE|WORKSPACE\.bazel|WORKSPACE\.bzlmod|MODULE\.bazel)$|\.(bzl|BUILD)$' |
+  while read -r file; do [[ -f "${file}" ]] && echo "${file}"; done)
+
+echo "buildifier: ${#files[@]} files"
+tools/buildifier.sh -mode=check -lint=warn "${files[@]}"
+echo "buildifier: formatted, no lint findings"
+python3 tools/check_deps.py
