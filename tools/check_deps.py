@@ -217,8 +217,8 @@ def cmake_version(root):
     path = root / "CMakeLists.txt"
     if not path.exists():
         return None
-    match = re.search(r"project\(\s*memlog\b[^)]*\bVERSION\s+([0-9.]+)",
-                      path.read_text())
+    text = re.sub(r"#[^\n]*", "", path.read_text())
+    match = re.search(r"project\(\s*memlog\b[^)]*\bVERSION\s+([0-9.]+)", text)
     return match.group(1) if match else None
 
 
