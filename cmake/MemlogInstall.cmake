@@ -24,8 +24,9 @@ configure_package_config_file(
   "${CMAKE_CURRENT_BINARY_DIR}/memlogConfig.cmake"
   INSTALL_DESTINATION "${MEMLOG_CMAKE_DIR}"
 )
-# 0.x releases may break their API at every minor version, like all 0.x; the
-# major version is the compatibility promise from 1.0 on.
+# A request for X.Y is met by any installed X.Z with Z >= Y. NOTE: while
+# memlog is at 0.x, that accepts every later 0.z too; ask for the exact
+# version (find_package(memlog 0.2.0 EXACT)) if that matters to you.
 write_basic_package_version_file(
   "${CMAKE_CURRENT_BINARY_DIR}/memlogConfigVersion.cmake"
   COMPATIBILITY SameMajorVersion
