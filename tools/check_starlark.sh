@@ -12,6 +12,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# shellcheck source=tools/install_packages.sh
+source tools/install_packages.sh
+memlog_require_commands git python3
+
 # Every Starlark file of the repository, the consumer workspace's too,
 # tracked or new (ignored ones excepted).
 mapfile -t files < <(git ls-files --cached --others --exclude-standard |

@@ -14,6 +14,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# shellcheck source=tools/install_packages.sh
+source "${root}/tools/install_packages.sh"
+memlog_require_commands git python3
+
 out="$(mkdir -p "${1:-.}" && cd "${1:-.}" && pwd)"
 version="$(sed -n 's/^    version = "\(.*\)",$/\1/p' "${root}/MODULE.bazel" | head -n 1)"
 readonly out version
