@@ -188,7 +188,7 @@ enum class Format { kSse, kNdjson };
 
 }  // namespace
 
-class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+class Server::Impl {
  public:
   explicit Impl(ServerOptions options)
       : options_(std::move(options)),
@@ -1199,7 +1199,9 @@ absl::Status Server::Impl::Start() {
 void Server::Impl::Accept() {
   acceptor_.async_accept(
       asio::make_strand(ioc_),
-      beast::bind_front_handler(&Impl::OnAccept, shared_from_this()));
+      // `this`, not a shared pointer: the handler lives in ioc_, which the
+      // Impl owns, and must not keep it alive.
+      beast::bind_front_handler(&Impl::OnAccept, this));
 }
 
 void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
@@ -1251,9 +1253,9 @@ void Server::Impl::Shutdown(absl::Duration deadline) {
   shut_down_ = true;
   const absl::Time until = absl::Now() + deadline;
   stopping_.store(true, std::memory_order_release);
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+  asio::post(acceptor_.get_executor(), [this] {
     beast::error_code ignored;
-    self->acceptor_.close(ignored);
+    acceptor_.close(ignored);
   });
   std::vector<std::shared_ptr<Session>> open;
   {
@@ -1277,6 +1279,8 @@ void Server::Impl::Shutdown(absl::Duration deadline) {
   ioc_.stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+  beast::error_code ignored;
+  acceptor_.close(ignored);  // if the posted close did not run
   std::map<uint64_t, std::shared_ptr<Session>> left;
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <memory>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -116,11 +115,13 @@ class FaultTest : public ::testing::Test {
   // The value of an unlabelled metric.
   int64_t Metric(std::string_view name) {
     const Response r = Get({Url("/metrics")});
-    const std::regex line(absl::StrCat("\n", std::string(name), " (-?\\d+)\n"));
-    std::smatch match;
-    if (!std::regex_search(r.body, match, line)) return -1;
+    const std::string prefix = absl::StrCat("\n", std::string(name), " ");
+    const size_t at = r.body.find(prefix);
+    if (at == std::string::npos) return -1;
+    const size_t start = at + prefix.size();
     int64_t value = -1;
-    EXPECT_TRUE(absl::SimpleAtoi(match[1].str(), &value));
+    EXPECT_TRUE(absl::SimpleAtoi(
+        r.body.substr(start, r.body.find('\n', start) - start), &value));
     return value;
   }
   // Polls `name` until it equals `value` (the server's own clock decides
