@@ -1024,7 +1024,11 @@ class Server::Impl::Session
 
   void Flush() {
     if (mode_ != Mode::kStreaming || writing_) return;
-    if (pending_.empty() && !(stream_done_ && !last_chunk_sent_)) return;
+    // The response header goes out at once, before any event.
+    if (pending_.empty() && header_.empty() &&
+        !(stream_done_ && !last_chunk_sent_)) {
+      return;
+    }
     std::swap(writing_buf_, pending_);
     pending_.clear();
     std::vector<asio::const_buffer> buffers;
