@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "memlog/internal/errors.h"
+#include "memlog/internal/write_notifier.h"
 
 namespace memlog {
 
@@ -29,9 +30,14 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
 Log::Log(Options options)
     : options_(std::move(options)),
       next_(options_.start_offset),
-      earliest_(options_.start_offset) {}
+      earliest_(options_.start_offset),
+      notifier_(std::make_shared<internal::WriteNotifier>()) {}
 
 Log::~Log() {
+  // Pending requests are answered, so that no handler waits forever; their
+  // handles may outlive the log.
+  notifier_->RunAll(next_.load(std::memory_order_acquire),
+                    "log was destroyed; the offset will never be written");
   internal::MutexLock lock(&mu_);
   // Drop the log's own references first, then let every segment go as soon
   // as no view holds it.
@@ -73,7 +79,61 @@ absl::Status Log::WriteFailed(absl::Status status) const {
   return status;
 }
 
-absl::StatusOr<Offset> Log::Write(std::string_view data) try {
+absl::StatusOr<Offset> Log::Write(std::string_view data) {
+  absl::StatusOr<Offset> offset = Append(data);
+  if (offset.ok()) NotifyWritten(*offset);
+  return offset;
+}
+
+void Log::NotifyWritten(Offset written) const {
+  // This load comes after the write's critical section (see
+  // internal/write_notifier.h for why relaxed is enough).
+  if (notifier_->has_pending()) notifier_->RunWritten(written + 1);
+}
+
+absl::StatusOr<WriteNotification> Log::NotifyWhenWritten(
+    Offset offset, WriteHandler handler) const try {
+  if (offset < options_.start_offset || offset > kMaxOffset) {
+    return ImpossibleOffsetError(offset);
+  }
+  if (!handler) return WriteNotification();
+  if (next_.load(std::memory_order_acquire) > offset) {
+    internal::WriteNotifier::Run(handler, absl::OkStatus());
+    return WriteNotification();
+  }
+  WriteNotification notification = notifier_->Add(offset, handler);
+  // Counted in the registry first, then checked under the writer lock: a
+  // write either shows here or sees the request (write_notifier.h).
+  bool written;
+  bool closed;
+  {
+    internal::MutexLock lock(&mu_);
+    written = next_.load(std::memory_order_relaxed) > offset;
+    closed = closed_;
+  }
+  if (!written && !closed) return notification;
+  // Answer it here unless a write or Close() took it first. The status is
+  // made first: once taken, the handler must run.
+  absl::Status status;
+  if (!written) {
+    try {
+      status = MakeError(ErrorKind::kClosed,
+                         absl::StrCat("log is closed; offset ", offset,
+                                      " will never be written"));
+    } catch (const std::bad_alloc&) {
+      status = absl::Status(absl::StatusCode::kFailedPrecondition, "");
+    }
+  }
+  WriteHandler mine;
+  if (internal::WriteNotifier::Take(notification, &mine)) {
+    internal::WriteNotifier::Run(mine, status);
+  }
+  return WriteNotification();
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("a write notification");
+}
+
+absl::StatusOr<Offset> Log::Append(std::string_view data) try {
   if (absl::Status status =
           ValidateRecordData(data, options_.max_record_bytes);
       !status.ok()) {
@@ -182,6 +242,7 @@ WriteBatchResult Log::WriteBatch(
     wake_streams = waiters_ > 0 && result.count > 0;
   }
   if (wake_streams) written_.notify_all();
+  if (result.count > 0) NotifyWritten(result.last());
   return result;
 } catch (const std::bad_alloc&) {
   WriteBatchResult failed;
@@ -600,6 +661,8 @@ void Log::Close() {
     closed_flag_.store(true, std::memory_order_release);
   }
   written_.notify_all();
+  notifier_->RunAll(next_.load(std::memory_order_acquire),
+                    "log is closed; the offset will never be written");
 }
 
 bool Log::closed() const {

@@ -49,6 +49,7 @@
 #include "absl/types/span.h"
 #include "memlog/internal/mutex.h"
 #include "memlog/internal/segment.h"
+#include "memlog/notification.h"
 #include "memlog/options.h"
 #include "memlog/read_result.h"
 #include "memlog/reader.h"
@@ -61,6 +62,11 @@ namespace memlog {
 namespace sharded {
 class Stream;
 }  // namespace sharded
+
+namespace internal {
+class WriteNotifier;
+struct ShardWrites;
+}  // namespace internal
 
 // The earliest and latest offsets a log holds; both kInvalidOffset when it is
 // empty.
@@ -112,7 +118,9 @@ class Log {
   static absl::StatusOr<std::unique_ptr<Log>> Create(Options options = {});
 
   // REQUIRES: no call on this log is in progress and no Stream of it is
-  // used afterwards. RecordViews outlive the log safely.
+  // used afterwards. RecordViews and WriteNotification handles outlive the
+  // log safely. Pending NotifyWhenWritten() handlers run here, on this
+  // thread, with IsClosed; they must not use this log.
   ~Log();
 
   // Not copyable or movable: streams and readers refer to it by address.
@@ -255,8 +263,28 @@ class Log {
   // writer lock.
   LogStats stats() const;
 
+  // Asks for `handler` to run once `offset` is written, without a thread
+  // waiting for it: for event loops (see memlog/notification.h). The handler
+  // runs exactly once, unless the returned handle cancels it first:
+  // - with OK, on the thread of the Write() that wrote `offset`, after that
+  //   write has released the writer lock and before Write() returns; or at
+  //   once, on this thread before this call returns, if `offset` is already
+  //   written (the handle returned is then empty);
+  // - with kFailedPrecondition (IsClosed), on the thread of Close() (or at
+  //   once if the log is already closed), or on the thread destroying the
+  //   log if it is destroyed first.
+  // Only the requests for offsets a write has reached are run by it; others
+  // are not touched. Fails, without running or keeping the handler, with:
+  // - kInvalidArgument (IsImpossibleOffset) if `offset` lies before the start
+  //   offset or past kMaxOffset;
+  // - kResourceExhausted (IsOutOfMemory) if the request cannot be stored.
+  // REQUIRES: `handler` is not empty.
+  absl::StatusOr<WriteNotification> NotifyWhenWritten(
+      Offset offset, WriteHandler handler) const;
+
   // Closes the log: later writes fail with IsClosed, and waiting streams
-  // return the records written before, then IsClosed. Reads keep working.
+  // return the records written before, then IsClosed. Pending
+  // NotifyWhenWritten() handlers run (see there). Reads keep working.
   // Idempotent.
   void Close();
   bool closed() const;
@@ -268,7 +296,16 @@ class Log {
 
  private:
   friend class Reader;
+  // Sharded logs write their shards with Append() under a lock of their
+  // own and run the notifications once that lock is released.
+  friend struct internal::ShardWrites;
   explicit Log(Options options);
+
+  // Write() without running the NotifyWhenWritten() handlers.
+  absl::StatusOr<Offset> Append(std::string_view data);
+  // Runs the handlers of requests for offsets up to `written`. Costs one
+  // relaxed load when none is pending.
+  void NotifyWritten(Offset written) const;
 
   // Takes a reference on the segment holding the written record at `offset`
   // or returns the future-offset or out-of-range status for it.
@@ -376,6 +413,10 @@ class Log {
   }
   friend class Stream;             // reads earliest_, counts lags
   friend class sharded::Stream;    // counts lags
+
+  // The NotifyWhenWritten() requests; shared with their handles, which may
+  // outlive the log. Its own lock, never held with mu_.
+  const std::shared_ptr<internal::WriteNotifier> notifier_;
 };
 
 }  // namespace memlog

@@ -70,4 +70,49 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
   return {0, internal::OutOfMemoryError("the stream's status")};
 }
 
+absl::StatusOr<RecordView> Stream::TryNext() {
+  RecordView record;
+  ReadResult result = TryNextBatch(absl::MakeSpan(&record, 1));
+  if (!result.ok()) return result.status;
+  return record;
+}
+
+ReadResult Stream::TryNextBatch(absl::Span<RecordView> batch) try {
+  if (batch.empty()) return {};
+  bool saw_closed = false;
+  for (;;) {
+    if (stop_.stop_requested()) {
+      return {0, MakeError(ErrorKind::kWaitCancelled,
+                           absl::StrCat("stream at offset ", position_,
+                                        " was cancelled"))};
+    }
+    ReadResult result = log_->ReadBatchView(position_, batch);
+    position_ += result.count;
+    if (result.count > 0) return {result.count, absl::OkStatus()};
+    if (IsPurgedOffset(result.status)) {
+      absl::Status skipped = SkipPurged();
+      if (skipped.ok()) continue;
+      return {0, std::move(skipped)};
+    }
+    if (!IsFutureOffset(result.status)) return {0, std::move(result.status)};
+    if (saw_closed) {
+      return {0, MakeError(ErrorKind::kClosed,
+                           absl::StrCat("log is closed; the stream returned "
+                                        "every record, up to offset ",
+                                        position_ - 1))};
+    }
+    // The close is published after the last write, so one more read once it
+    // shows finds every record written before it.
+    if (!log_->closed()) return {0, std::move(result.status)};
+    saw_closed = true;
+  }
+} catch (const std::bad_alloc&) {
+  return {0, internal::OutOfMemoryError("the stream's status")};
+}
+
+absl::StatusOr<WriteNotification> Stream::NotifyWhenReady(
+    WriteHandler handler) const {
+  return log_->NotifyWhenWritten(position_, std::move(handler));
+}
+
 }  // namespace memlog

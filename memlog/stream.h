@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "memlog/notification.h"
 #include "memlog/options.h"
 #include "memlog/read_result.h"
 #include "memlog/record.h"
@@ -77,6 +78,26 @@ class Stream {
   // at once.
   ReadResult NextBatch(absl::Span<RecordView> batch,
                        absl::Time deadline = absl::InfiniteFuture());
+
+  // --- For event loops: never blocks (see memlog/notification.h). ---
+
+  // As Next(), but returns at once: ends, without advancing, with
+  // kOutOfRange (IsFutureOffset) when the record at `position()` is not
+  // written yet, and otherwise as Next() does (a closed log that has been
+  // read to its end: IsClosed).
+  absl::StatusOr<RecordView> TryNext();
+
+  // As NextBatch(), but returns at once: the count of records already
+  // written (at least 1) with OK, or 0 with the status TryNext() would have
+  // returned.
+  ReadResult TryNextBatch(absl::Span<RecordView> batch);
+
+  // Asks for `handler` to run once the record at `position()` is written,
+  // or the log is closed: Log::NotifyWhenWritten(position(), handler), with
+  // its threads, errors and handle. Call it after TryNext() returned
+  // IsFutureOffset; when the handler runs, call TryNext() again.
+  absl::StatusOr<WriteNotification> NotifyWhenReady(
+      WriteHandler handler) const;
 
   // The offset of the record the next successful call returns first.
   Offset position() const { return position_; }

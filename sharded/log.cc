@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "memlog/internal/errors.h"
+#include "memlog/internal/shard_writes.h"
 #include "memlog/status.h"
 #include "sharded/internal/codec.h"
 #include "sharded/internal/shard.h"
@@ -85,7 +86,8 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard,
   // only where it may have.
   const int64_t rotations_before =
       may_rotate ? log.stats().segments_rotated : 0;
-  absl::StatusOr<Offset> offset = log.Write(buffer);
+  absl::StatusOr<Offset> offset =
+      memlog::internal::ShardWrites::Append(log, buffer);
   const bool rotated =
       may_rotate && log.stats().segments_rotated != rotations_before;
   if (offset.ok()) {
@@ -274,6 +276,9 @@ absl::StatusOr<Offset> Log::Write(std::string_view key,
     offset = WriteToShard(*shard, shard_options_, key, data);
     dropped = shard->index.TakeDropped();
   }
+  // Handlers of NotifyWhenWritten() run only once the shard's lock is
+  // released.
+  memlog::internal::ShardWrites::Notify(*shard->log);
   return offset;
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a record of a sharded log");
@@ -308,19 +313,23 @@ WriteBatchResult Log::WriteBatch(
     return result;
   }
   internal::KeyIndex::Dropped dropped;  // freed after the lock is released
-  memlog::internal::MutexLock lock(&shard->mu);
-  // Under the shard's lock nothing else writes the shard: the batch's
-  // offsets are consecutive.
-  for (const std::string_view data : records) {
-    absl::StatusOr<Offset> offset = WriteToShard(*shard, shard_options_, key, data);
-    if (!offset.ok()) {
-      result.status = offset.status();
-      break;
+  {
+    memlog::internal::MutexLock lock(&shard->mu);
+    // Under the shard's lock nothing else writes the shard: the batch's
+    // offsets are consecutive.
+    for (const std::string_view data : records) {
+      absl::StatusOr<Offset> offset =
+          WriteToShard(*shard, shard_options_, key, data);
+      if (!offset.ok()) {
+        result.status = offset.status();
+        break;
+      }
+      if (result.count == 0) result.first = *offset;
+      ++result.count;
     }
-    if (result.count == 0) result.first = *offset;
-    ++result.count;
+    dropped = shard->index.TakeDropped();
   }
-  dropped = shard->index.TakeDropped();
+  memlog::internal::ShardWrites::Notify(*shard->log);
   return result;
 } catch (const std::bad_alloc&) {
   WriteBatchResult failed;
@@ -362,19 +371,24 @@ absl::Status Log::WriteBatch(absl::Span<const KeyedRecord> records,
     Shard* shard = GetOrMakeShard(index);
     if (shard == nullptr) return OutOfMemoryError("a new shard");
     internal::KeyIndex::Dropped dropped;  // freed after the lock
-    memlog::internal::MutexLock lock(&shard->mu);
-    for (size_t i = first; i < records.size(); ++i) {
-      if (done[i] || shard_of[i] != index) continue;
-      done[i] = true;
-      absl::StatusOr<Offset> offset =
-          WriteToShard(*shard, shard_options_, records[i].key, records[i].data);
-      if (!offset.ok()) {
-        dropped = shard->index.TakeDropped();
-        return offset.status();
+    absl::Status failed;
+    {
+      memlog::internal::MutexLock lock(&shard->mu);
+      for (size_t i = first; i < records.size(); ++i) {
+        if (done[i] || shard_of[i] != index) continue;
+        done[i] = true;
+        absl::StatusOr<Offset> offset = WriteToShard(
+            *shard, shard_options_, records[i].key, records[i].data);
+        if (!offset.ok()) {
+          failed = offset.status();
+          break;
+        }
+        offsets[i] = *offset;
       }
-      offsets[i] = *offset;
+      dropped = shard->index.TakeDropped();
     }
-    dropped = shard->index.TakeDropped();
+    memlog::internal::ShardWrites::Notify(*shard->log);
+    if (!failed.ok()) return failed;
   }
   return absl::OkStatus();
 } catch (const std::bad_alloc&) {

@@ -183,8 +183,60 @@ absl::StatusOr<RecordView> ShardStream::NextUntil(absl::Time deadline) {
   return record;
 }
 
+absl::StatusOr<RecordView> Stream::TryNext() {
+  RecordView record;
+  ReadResult result = TryNextBatch(absl::MakeSpan(&record, 1));
+  if (!result.ok()) return result.status;
+  return record;
+}
+
+ReadResult Stream::TryNextBatch(absl::Span<RecordView> batch) {
+  // A deadline already past: NextBatch() reads what is there and gives up
+  // instead of sleeping.
+  ReadResult result = NextBatch(batch, absl::UnixEpoch());
+  if (result.count == 0 && IsWaitTimedOut(result.status)) {
+    try {
+      result.status = MakeError(
+          ErrorKind::kFutureOffset,
+          absl::StrCat("stream of key ", QuoteKey(key_),
+                       ": no record of the key at or after offset ",
+                       position_, " is written yet"));
+    } catch (const std::bad_alloc&) {
+      result.status =
+          memlog::internal::OutOfMemoryError("the stream's status");
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<WriteNotification> Stream::NotifyWhenReady(
+    WriteHandler handler) const {
+  return log_->NotifyWhenWritten(position_, std::move(handler));
+}
+
+absl::StatusOr<RecordView> ShardStream::TryNext() {
+  RecordView record;
+  ReadResult result = TryNextBatch(absl::MakeSpan(&record, 1));
+  if (!result.ok()) return result.status;
+  return record;
+}
+
+ReadResult ShardStream::TryNextBatch(absl::Span<RecordView> batch) {
+  return DecodeInto(batch, [this](absl::Span<memlog::RecordView> stored) {
+    return stream_.TryNextBatch(stored);
+  });
+}
+
 ReadResult ShardStream::NextBatch(absl::Span<RecordView> batch,
                                   absl::Time deadline) {
+  return DecodeInto(batch,
+                    [this, deadline](absl::Span<memlog::RecordView> stored) {
+                      return stream_.NextBatch(stored, deadline);
+                    });
+}
+
+template <typename Read>
+ReadResult ShardStream::DecodeInto(absl::Span<RecordView> batch, Read read) {
   // The stored records are read into a buffer of memlog views, then decoded
   // into `batch`; the buffer is on the stack unless the batch is large.
   memlog::RecordView small[kChunk];
@@ -198,7 +250,7 @@ ReadResult ShardStream::NextBatch(absl::Span<RecordView> batch,
     }
     stored = absl::MakeSpan(large);
   }
-  ReadResult result = stream_.NextBatch(stored.first(batch.size()), deadline);
+  ReadResult result = read(stored.first(batch.size()));
   for (int64_t i = 0; i < result.count; ++i) {
     const auto entry = static_cast<size_t>(i);
     absl::StatusOr<RecordView> view =

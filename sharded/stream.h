@@ -91,6 +91,25 @@ class Stream {
   ReadResult NextBatch(absl::Span<RecordView> batch,
                        absl::Time deadline = absl::InfiniteFuture());
 
+  // --- For event loops: never blocks (see memlog/notification.h). ---
+
+  // As Next(), but returns at once: ends with kOutOfRange (IsFutureOffset)
+  // when the key has no record at or after `position()` yet (the stream may
+  // have moved past other keys' records), and otherwise as Next() does.
+  absl::StatusOr<RecordView> TryNext();
+
+  // As NextBatch(), but returns at once: the count of the key's records
+  // already written (at least 1) with OK, or 0 with the status TryNext()
+  // would have returned.
+  ReadResult TryNextBatch(absl::Span<RecordView> batch);
+
+  // Asks for `handler` to run once the shard writes `position()` (a record of
+  // this key or another: call TryNext() to tell), or the log is closed; as
+  // memlog::Log::NotifyWhenWritten() on the key's shard, with its threads,
+  // errors and handle. Handlers run after the shard's lock is released.
+  absl::StatusOr<WriteNotification> NotifyWhenReady(
+      WriteHandler handler) const;
+
   // The shard offset from which the next record is looked for: the next
   // record returned has an offset >= position().
   Offset position() const { return position_; }
@@ -153,6 +172,15 @@ class ShardStream {
   ReadResult NextBatch(absl::Span<RecordView> batch,
                        absl::Time deadline = absl::InfiniteFuture());
 
+  // As memlog::Stream::TryNext(), TryNextBatch() and NotifyWhenReady():
+  // never block. Handlers run after the shard's lock is released.
+  absl::StatusOr<RecordView> TryNext();
+  ReadResult TryNextBatch(absl::Span<RecordView> batch);
+  absl::StatusOr<WriteNotification> NotifyWhenReady(
+      WriteHandler handler) const {
+    return stream_.NotifyWhenReady(std::move(handler));
+  }
+
   Offset position() const { return stream_.position(); }
   size_t shard() const { return shard_; }
 
@@ -160,6 +188,10 @@ class ShardStream {
   friend class Log;
   ShardStream(memlog::Stream stream, size_t shard)
       : stream_(std::move(stream)), shard_(shard) {}
+
+  // Reads stored records with `read(span)` and decodes them into `batch`.
+  template <typename Read>
+  ReadResult DecodeInto(absl::Span<RecordView> batch, Read read);
 
   memlog::Stream stream_;
   size_t shard_;

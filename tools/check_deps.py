@@ -36,6 +36,12 @@ import sys
 # Repositories that every Bazel provides.
 BUILTIN_REPOSITORIES = {"bazel_tools", "platforms", "local_config_cc"}
 
+# Debian libraries of the optional components (//http, //jetstream), declared
+# by memlog_dependencies() for this repository's own WORKSPACE build only:
+# Bzlmod users depend on //memlog and //sharded, which need none of them, and
+# the Bazel Central Registry has no module under these labels.
+WORKSPACE_ONLY_REPOSITORIES = {"boost", "nats"}
+
 LABEL_RE = re.compile(r'"@([A-Za-z0-9_.\-]+)(?://[^"]*)?"')
 VERSION_RE = re.compile(r"\b\d+(?:\.\d+)+\b")
 TABLE_ROW_RE = re.compile(
@@ -158,6 +164,8 @@ def check_labels(title, used, module_names, workspace_names):
             continue
         for side, names in (("MODULE.bazel", module_names),
                             ("the WORKSPACE side", workspace_names)):
+            if side == "MODULE.bazel" and repo in WORKSPACE_ONLY_REPOSITORIES:
+                continue
             if repo not in names:
                 problem(f"{title}: @{repo} (used at {places[0]}"
                         f"{' and more' if len(places) > 1 else ''}) is not "
