@@ -104,6 +104,14 @@ struct OffsetAtTime {
   bool may_have_missed = false;
 };
 
+namespace internal {
+// Where a replica write lands; see memlog/replica.h.
+struct ReplicaPosition {
+  Offset offset;
+  int64_t created_unix_nanos;
+};
+}  // namespace internal
+
 class Log {
  public:
   // Creates an empty log. Allocates no record storage until the first write.
@@ -268,7 +276,12 @@ class Log {
 
  private:
   friend class Reader;
+  friend class ReplicaWriter;
   explicit Log(Options options);
+
+  // Write(), or with `replica` set the replica write of memlog/replica.h.
+  absl::StatusOr<Offset> Append(std::string_view data,
+                                const internal::ReplicaPosition* replica);
 
   // Takes a reference on the segment holding the written record at `offset`
   // or returns the future-offset or out-of-range status for it.
@@ -286,6 +299,11 @@ class Log {
   absl::Status FutureOffsetError(Offset offset, Offset next) const;
   absl::Status ImpossibleOffsetError(Offset offset) const;
   absl::Status PurgedOffsetError(Offset offset) const;
+  // Returns OK if a replica write may land at `replica` when `next` is the
+  // next offset; `may_skip` if the log never held a record.
+  absl::Status CheckReplicaPosition(const internal::ReplicaPosition& replica,
+                                    Offset next, bool may_skip) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Why a segment is sealed, and so why its predecessor is purged.
   enum class PurgeReason { kCount, kBytes, kAge };

@@ -8,9 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "memlog/internal/errors.h"
+#include "memlog/replica.h"
 #include "memlog/status.h"
 #include "sharded/internal/codec.h"
 #include "sharded/internal/shard.h"
+#include "sharded/replica.h"
 
 namespace memlog::sharded {
 namespace {
@@ -58,10 +60,18 @@ absl::Status NoSuchShard(size_t shard, size_t num_shards) {
 }
 
 // Writes one record of `key` to `shard`'s log and key index.
+// Where a replica write lands (sharded/replica.h).
+struct ReplicaAt {
+  size_t shard;
+  Offset offset;
+  absl::Time created;
+};
+
 absl::StatusOr<Offset> WriteToShard(Shard& shard,
                                     const memlog::Options& shard_options,
                                     std::string_view key,
-                                    std::string_view data)
+                                    std::string_view data,
+                                    const ReplicaAt* replica = nullptr)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   thread_local std::string buffer;
   internal::EncodeRecord(key, data, &buffer);
@@ -69,6 +79,13 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard,
   // it, change it.
   memlog::Log& log = *shard.log;
   const Offset next = log.NextOffset();
+  if (replica != nullptr && replica->offset != next) {
+    // Unlike a memlog::Log, a shard never starts past its start offset: its
+    // key index assumes segments aligned to it.
+    return memlog::internal::ReplicaRefusedError(absl::StrCat(
+        "replica write at offset ", replica->offset, " of shard ",
+        replica->shard, " refused: the next offset is ", next));
+  }
   // Whether this write may start a segment of the log, which the index must
   // then start too: by count at fixed offsets, by bytes or age at any.
   const bool limits_rotate = shard_options.max_segment_bytes.has_value() ||
@@ -85,7 +102,11 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard,
   // only where it may have.
   const int64_t rotations_before =
       may_rotate ? log.stats().segments_rotated : 0;
-  absl::StatusOr<Offset> offset = log.Write(buffer);
+  absl::StatusOr<Offset> offset =
+      replica == nullptr
+          ? log.Write(buffer)
+          : ReplicaWriter::Append(log, replica->offset, replica->created,
+                                  buffer);
   const bool rotated =
       may_rotate && log.stats().segments_rotated != rotations_before;
   if (offset.ok()) {
@@ -272,6 +293,36 @@ absl::StatusOr<Offset> Log::Write(std::string_view key,
   {
     memlog::internal::MutexLock lock(&shard->mu);
     offset = WriteToShard(*shard, shard_options_, key, data);
+    dropped = shard->index.TakeDropped();
+  }
+  return offset;
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a record of a sharded log");
+}
+
+absl::StatusOr<Offset> Log::Append(std::string_view key, std::string_view data,
+                                   const ReplicaPosition* replica) try {
+  if (absl::Status status = CheckRecord(key, data); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  if (replica->shard != *index) {
+    return memlog::internal::ReplicaRefusedError(absl::StrCat(
+        "replica write of key ", QuoteKey(key), " to shard ", replica->shard,
+        " refused: the key belongs to shard ", *index));
+  }
+  if (closed()) {
+    return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+  }
+  Shard* shard = GetOrMakeShard(*index);
+  if (shard == nullptr) return OutOfMemoryError("a new shard");
+  const ReplicaAt at{replica->shard, replica->offset, replica->created};
+  absl::StatusOr<Offset> offset;
+  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
+  {
+    memlog::internal::MutexLock lock(&shard->mu);
+    offset = WriteToShard(*shard, shard_options_, key, data, &at);
     dropped = shard->index.TakeDropped();
   }
   return offset;
@@ -715,6 +766,14 @@ absl::StatusOr<LogStats> Log::ShardStats(size_t shard) const try {
   return made != nullptr ? made->log->stats() : LogStats{};
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("the stats' status");
+}
+
+absl::StatusOr<Offset> ShardReplicaWriter::Append(
+    Log& log, size_t shard, std::string_view key, Offset offset,
+    absl::Time created, std::string_view data) {
+  if (shard >= log.num_shards()) return NoSuchShard(shard, log.num_shards());
+  const Log::ReplicaPosition position{shard, offset, created};
+  return log.Append(key, data, &position);
 }
 
 }  // namespace memlog::sharded
