@@ -7,8 +7,8 @@ has already declared is left alone: a consumer who builds Abseil, GoogleTest,
 Google Benchmark or xxHash from source keeps their own.
 
 Versions: the libraries are whatever Debian bookworm ships (Abseil 20220623,
-GoogleTest 1.12.1, Google Benchmark 1.7.1, xxHash 0.8.1); `./bazelw` names the
-packages.
+GoogleTest 1.12.1, Google Benchmark 1.7.1, xxHash 0.8.1, nats.c 3.4.1);
+`./bazelw` names the packages.
 """
 
 load(
@@ -66,4 +66,9 @@ def memlog_dependencies():
         system_library,
         "xxhash",
         build_files = {Label("//bazel/third_party:xxhash.BUILD"): ""},
+    )
+    _maybe(
+        system_library,
+        "nats_c",
+        build_files = {Label("//bazel/third_party:nats.BUILD"): ""},
     )
