@@ -149,6 +149,20 @@ class Mirror::Worker {
     return failure_;
   }
 
+  absl::Status WaitForMirrored(Offset offset, absl::Time deadline) const {
+    std::unique_lock lock(mu_);
+    changed_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
+      return mirrored_ >= offset || !failure_.ok();
+    });
+    if (mirrored_ >= offset) return absl::OkStatus();
+    if (!failure_.ok()) return failure_;
+    return memlog::MakeError(
+        memlog::ErrorKind::kWaitTimedOut,
+        absl::StrCat("sequence ", offset, " of stream ", stream_,
+                     " was not mirrored before the deadline; latest is ",
+                     mirrored_));
+  }
+
   MirrorCounters counters() const {
     MirrorCounters c;
     c.appended = appended_.load(std::memory_order_relaxed);
@@ -161,8 +175,11 @@ class Mirror::Worker {
 
  private:
   void Fail(absl::Status status) {
-    std::lock_guard lock(mu_);
-    if (failure_.ok()) failure_ = std::move(status);
+    {
+      std::lock_guard lock(mu_);
+      if (failure_.ok()) failure_ = std::move(status);
+    }
+    changed_.notify_all();
   }
 
   void Pause(std::stop_token stop, absl::Duration wait) {
@@ -334,6 +351,11 @@ class Mirror::Worker {
       natsMsg_Destroy(msg);
       if (!appended.ok()) return appended;
       previous_created = created;
+      {
+        std::lock_guard lock(mu_);
+        mirrored_ = next;
+      }
+      changed_.notify_all();
       ++next;
       appended_.fetch_add(1, std::memory_order_relaxed);
       lag_.store(pending, std::memory_order_relaxed);
@@ -354,7 +376,9 @@ class Mirror::Worker {
 
   mutable std::mutex mu_;
   std::condition_variable_any wake_;
-  absl::Status failure_;  // guarded by mu_
+  mutable std::condition_variable changed_;
+  absl::Status failure_;               // guarded by mu_
+  Offset mirrored_ = kInvalidOffset;   // guarded by mu_; the latest appended
 
   std::jthread thread_;  // last: stopped before the rest is destroyed
 };
@@ -404,6 +428,16 @@ absl::Status Mirror::status() const {
     if (absl::Status status = worker->status(); !status.ok()) return status;
   }
   return absl::OkStatus();
+}
+
+absl::Status Mirror::WaitForMirrored(size_t shard, Offset offset,
+                                     absl::Time deadline) const {
+  if (shard >= workers_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shard ", shard, " does not exist; there are ",
+                     workers_.size(), " streams"));
+  }
+  return workers_[shard]->WaitForMirrored(offset, deadline);
 }
 
 MirrorCounters Mirror::shard_counters(size_t shard) const {

@@ -104,6 +104,14 @@ class Mirror {
   // a stream's mirror (see the header comment).
   absl::Status status() const;
 
+  // Blocks until the record at `offset` of shard `shard` (0 for a
+  // memlog::Log) is in the log. Returns OK then, or kDeadlineExceeded
+  // (memlog::IsWaitTimedOut) at `deadline`, or at once the status that
+  // stopped that stream's mirror, or kInvalidArgument for a shard that does
+  // not exist.
+  absl::Status WaitForMirrored(size_t shard, Offset offset,
+                               absl::Time deadline) const;
+
   MirrorCounters counters() const;
   // REQUIRES: shard < number of streams.
   MirrorCounters shard_counters(size_t shard) const;
