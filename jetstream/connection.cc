@@ -39,6 +39,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
     s = natsOptions_SetReconnectWait(
         opts, absl::ToInt64Milliseconds(options.reconnect_wait));
   }
+  if (s == NATS_OK) {
+    s = natsOptions_SetReconnectBufSize(opts, options.reconnect_buffer_bytes);
+  }
   // The servers of a cluster are all given; the order is ours.
   if (s == NATS_OK) s = natsOptions_SetNoRandomize(opts, true);
   natsConnection* nc = nullptr;

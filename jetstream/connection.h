@@ -55,6 +55,11 @@ struct ConnectOptions {
   absl::Duration reconnect_wait = absl::Milliseconds(50);
   // Reconnection attempts per server before giving up; -1 means forever.
   int max_reconnects = -1;
+  // The bytes nats.c buffers for publishes made while it reconnects. The
+  // default, 1, makes such publishes fail at once: a Publisher's log is its
+  // buffer, and it resynchronises with the stream once reconnected, so
+  // nothing is gained by sending stale publishes blindly.
+  int reconnect_buffer_bytes = 1;
 };
 
 class Connection {

@@ -207,4 +207,25 @@ std::string NatsServer::log() const {
   return log_;
 }
 
+absl::StatusOr<std::vector<std::unique_ptr<NatsServer>>> StartCluster(
+    int nodes, absl::Duration timeout) {
+  absl::StatusOr<std::vector<int>> ports = FreePorts(2 * nodes);
+  if (!ports.ok()) return ports.status();
+  std::vector<std::unique_ptr<NatsServer>> servers;
+  for (int i = 0; i < nodes; ++i) {
+    NatsServerConfig config;
+    config.name = absl::StrCat("n", i + 1);
+    config.port = (*ports)[static_cast<size_t>(2 * i)];
+    config.cluster_port = (*ports)[static_cast<size_t>(2 * i + 1)];
+    for (int j = 0; j < nodes; ++j) {
+      if (j != i) config.routes.push_back((*ports)[static_cast<size_t>(2 * j + 1)]);
+    }
+    absl::StatusOr<std::unique_ptr<NatsServer>> server =
+        NatsServer::Start(std::move(config), timeout);
+    if (!server.ok()) return server.status();
+    servers.push_back(*std::move(server));
+  }
+  return servers;
+}
+
 }  // namespace memlog::jetstream::testing

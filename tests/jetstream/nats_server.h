@@ -89,6 +89,13 @@ class NatsServer {
   bool eof_ = false;     // guarded by mu_
 };
 
+// Starts `nodes` servers n1..n<nodes> routed to each other on loopback,
+// each with JetStream, and waits until each is ready. The JetStream meta
+// group may still be electing its leader: callers retry their first stream
+// creation.
+absl::StatusOr<std::vector<std::unique_ptr<NatsServer>>> StartCluster(
+    int nodes, absl::Duration timeout = absl::Seconds(30));
+
 }  // namespace memlog::jetstream::testing
 
 #endif  // MEMLOG_TESTS_JETSTREAM_NATS_SERVER_H_
