@@ -137,7 +137,20 @@ class Publisher::Worker {
 
   ~Worker() {
     Stop();
-    if (js_ != nullptr) jsCtx_Destroy(js_);
+    if (js_ == nullptr) return;
+    // OnAck() must not run once this is gone: let what is in flight be
+    // acknowledged (bounded), then take back what is still pending, so that
+    // nats.c has nothing left to call us about.
+    jsPubOptions wait;
+    jsPubOptions_Init(&wait);
+    wait.MaxWait = absl::ToInt64Milliseconds(options_.ack_timeout);
+    if (js_PublishAsyncComplete(js_, &wait) != NATS_OK) {
+      natsMsgList pending = {};
+      if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
+        natsMsgList_Destroy(&pending);
+      }
+    }
+    jsCtx_Destroy(js_);
   }
 
   absl::Status Init() {

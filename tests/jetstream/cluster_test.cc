@@ -135,8 +135,13 @@ TEST_F(ClusterTest, KillingTheLeaderWhilePublishingLosesAndDuplicatesNothing) {
       (*mirror_a)->WaitForMirrored(0, kRecords, absl::Now() + kWait).ok())
       << (*mirror_a)->status();
 
+  // Mirror B, whose only server is down, holds none of the records written
+  // after the kill.
+  EXPECT_LT((*log_b)->Range().latest, kRecords / 2 + 1);
+
   ASSERT_TRUE(leader->Restart().ok());
-  // Mirror B reconnects to the restarted node and resumes at latest + 1.
+  // Mirror B reconnects to the restarted node and resumes at latest + 1
+  // (through nats.c's ordered-consumer reset or its own new subscription).
   const absl::Status b_done =
       (*mirror_b)->WaitForMirrored(0, kRecords, absl::Now() + kWait);
   ASSERT_TRUE(b_done.ok()) << b_done;
@@ -161,7 +166,6 @@ TEST_F(ClusterTest, KillingTheLeaderWhilePublishingLosesAndDuplicatesNothing) {
   const PublisherCounters counters = (*publisher)->counters();
   EXPECT_GE(counters.resyncs, 2) << "the failover forced a resynchronisation";
   EXPECT_EQ(counters.lost, 0);
-  EXPECT_GE((*mirror_b)->counters().resubscribed, 1);
   EXPECT_TRUE((*publisher)->status().ok());
   EXPECT_TRUE((*mirror_a)->status().ok());
   EXPECT_TRUE((*mirror_b)->status().ok());
