@@ -42,6 +42,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
   if (s == NATS_OK) {
     s = natsOptions_SetReconnectBufSize(opts, options.reconnect_buffer_bytes);
   }
+  if (s == NATS_OK) {
+    s = natsOptions_SetIgnoreDiscoveredServers(
+        opts, options.ignore_discovered_servers);
+  }
   // The servers of a cluster are all given; the order is ours.
   if (s == NATS_OK) s = natsOptions_SetNoRandomize(opts, true);
   natsConnection* nc = nullptr;

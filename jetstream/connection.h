@@ -60,6 +60,10 @@ struct ConnectOptions {
   // buffer, and it resynchronises with the stream once reconnected, so
   // nothing is gained by sending stale publishes blindly.
   int reconnect_buffer_bytes = 1;
+  // Whether to use only `servers`, ignoring the other servers of the
+  // cluster that the server announces (by default they are reconnected to
+  // as well).
+  bool ignore_discovered_servers = false;
 };
 
 class Connection {

@@ -389,6 +389,9 @@ class Publisher::Worker {
   // Publishes from next_ until stopped (OK), told to resynchronise (OK), or
   // failed (the error).
   absl::Status Pump(std::stop_token stop) {
+    // True until the first publish after the resynchronisation: a lag seen
+    // then is exactly what the stream lacks.
+    bool fresh = true;
     std::vector<Outgoing> batch;
     std::string key_header;
     while (!stop.stop_requested()) {
@@ -400,6 +403,12 @@ class Publisher::Worker {
       if (memlog::IsClosed(read.status)) {
         Pause(stop, options_.retry_wait);
         continue;
+      }
+      if (memlog::IsLagged(read.status) && !fresh) {
+        // Records sent but not yet acknowledged may never land: count the
+        // loss from what the stream holds, after a resynchronisation.
+        resync_.store(true, std::memory_order_release);
+        return absl::OkStatus();
       }
       if (memlog::IsLagged(read.status)) {
         const int64_t missed = memlog::LaggedCount(read.status);
@@ -461,6 +470,7 @@ class Publisher::Worker {
           return absl::OkStatus();
         }
         published_.fetch_add(1, std::memory_order_relaxed);
+        fresh = false;
         next_ = record.offset + 1;
       }
     }

@@ -53,9 +53,11 @@ class ClusterTest : public ::testing::Test {
     return all;
   }
 
-  std::unique_ptr<Connection> Connect(std::vector<std::string> servers) {
+  std::unique_ptr<Connection> Connect(std::vector<std::string> servers,
+                                      bool only_these = false) {
     absl::StatusOr<std::unique_ptr<Connection>> connection =
-        Connection::Connect({.servers = std::move(servers)});
+        Connection::Connect({.servers = std::move(servers),
+                             .ignore_discovered_servers = only_these});
     EXPECT_TRUE(connection.ok()) << connection.status();
     return connection.ok() ? *std::move(connection) : nullptr;
   }
@@ -104,7 +106,8 @@ TEST_F(ClusterTest, KillingTheLeaderWhilePublishingLosesAndDuplicatesNothing) {
   absl::StatusOr<std::unique_ptr<Log>> log_a = Log::Create({.start_offset = 1, .segment_size = kRecords});
   absl::StatusOr<std::unique_ptr<Log>> log_b = Log::Create({.start_offset = 1, .segment_size = kRecords});
   ASSERT_TRUE(log_a.ok() && log_b.ok());
-  std::unique_ptr<Connection> leader_only = Connect({leader->url()});
+  std::unique_ptr<Connection> leader_only =
+      Connect({leader->url()}, /*only_these=*/true);
   ASSERT_NE(leader_only, nullptr);
   absl::StatusOr<std::unique_ptr<Mirror>> mirror_a =
       Mirror::Start(*connection_, **log_a, {.stream = "EVENTS"});
