@@ -123,7 +123,12 @@ absl::StatusOr<Offset> Log::Append(
         return WriteFailed(std::move(refused));
       }
       created = replica->created_unix_nanos;
-      if (may_skip) offset = replica->offset;
+      if (may_skip && replica->offset != offset) {
+        // Not records written: stats() leaves them out.
+        skipped_offsets_.store(replica->offset - offset,
+                               std::memory_order_relaxed);
+        offset = replica->offset;
+      }
       if (options_.max_age.has_value()) {
         const absl::StatusOr<int64_t> now = NowUnixNanos();
         if (!now.ok()) return WriteFailed(now.status());
@@ -730,8 +735,8 @@ LogStats Log::stats() const {
     return counter.load(std::memory_order_relaxed);
   };
   LogStats stats;
-  stats.records_written =
-      next_.load(std::memory_order_relaxed) - options_.start_offset;
+  stats.records_written = next_.load(std::memory_order_relaxed) -
+                          options_.start_offset - load(skipped_offsets_);
   stats.bytes_written = load(bytes_written_);
   stats.segments_rotated = load(counters_.segments_rotated);
   stats.records_purged_by_count = load(counters_.purged_by_count);

@@ -357,6 +357,9 @@ class Log {
   // Payload bytes written. On next_'s line, which every write dirties
   // anyway; written under mu_, read racily by stats().
   std::atomic<int64_t> bytes_written_{0};
+  // The offsets a replica's first record skipped (memlog/replica.h); written
+  // once under mu_.
+  std::atomic<int64_t> skipped_offsets_{0};
   // The first offset of the history segment (or of the active one before the
   // first purge): the earliest readable record once one is written. With the
   // segment pointers below, written only on rotation: read-mostly.

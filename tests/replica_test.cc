@@ -39,6 +39,7 @@ TEST(ReplicaWriterTest, FirstRecordMaySkipAheadAndEarlierOffsetsReadAsPurged) {
   std::unique_ptr<Log> log = NewLog({.start_offset = 1, .segment_size = 4});
   ASSERT_EQ(*ReplicaWriter::Append(*log, 1000, At(5), "x"), 1000);
   EXPECT_EQ(log->Range(), (OffsetRange{1000, 1000}));
+  EXPECT_EQ(log->stats().records_written, 1);
   EXPECT_TRUE(IsPurgedOffset(log->Read(999).status()));
   EXPECT_TRUE(IsImpossibleOffset(log->Read(0).status()));
   // A stream from the start reports the skipped offsets as a lag, then
