@@ -22,9 +22,10 @@ with this table):
     rules_cc                     rules_cc 0.2.4                 - (offline stand-in)
     rules_shell                  rules_shell 0.4.1              - (offline stand-in)
 
-`boost` (Debian's libboost1.81-dev, Boost.Asio and Boost.Beast) is used by
-//http only, and only in this WORKSPACE build: Bzlmod users depend on
-//memlog and //sharded, which need none of it.
+`boost` (Debian's libboost1.81-dev 1.81, Boost.Asio and Boost.Beast) for
+//http and `nats_c` (Debian's libnats-dev 3.4.1, nats.c) for //jetstream
+are declared for this WORKSPACE build only: Bzlmod users depend on //memlog
+and //sharded, which need neither.
 
 `rules_java` and `remote_coverage_tools` are stand-ins for what Bazel 4.2.3's
 own tools ask for; our BUILD files do not use them, and Bzlmod builds do not
@@ -93,4 +94,9 @@ def memlog_dependencies():
         system_library,
         "boost",
         build_files = {Label("//bazel/third_party:boost.BUILD"): ""},
+    )
+    _maybe(
+        system_library,
+        "nats_c",
+        build_files = {Label("//bazel/third_party:nats.BUILD"): ""},
     )

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "memlog/internal/errors.h"
 #include "memlog/internal/write_notifier.h"
+#include "memlog/replica.h"
 
 namespace memlog {
 
@@ -80,7 +81,7 @@ absl::Status Log::WriteFailed(absl::Status status) const {
 }
 
 absl::StatusOr<Offset> Log::Write(std::string_view data) {
-  absl::StatusOr<Offset> offset = Append(data);
+  absl::StatusOr<Offset> offset = Append(data, nullptr);
   if (offset.ok()) NotifyWritten(*offset);
   return offset;
 }
@@ -133,7 +134,8 @@ absl::StatusOr<WriteNotification> Log::NotifyWhenWritten(
   return internal::OutOfMemoryError("a write notification");
 }
 
-absl::StatusOr<Offset> Log::Append(std::string_view data) try {
+absl::StatusOr<Offset> Log::Append(
+    std::string_view data, const internal::ReplicaPosition* replica) try {
   if (absl::Status status =
           ValidateRecordData(data, options_.max_record_bytes);
       !status.ok()) {
@@ -157,12 +159,38 @@ absl::StatusOr<Offset> Log::Append(std::string_view data) try {
                        " (kMaxOffset) was the last; no offset is left for "
                        "another record")));
     }
-    // Before anything changes: a clock that throws leaves the log as it was.
-    const absl::StatusOr<int64_t> now = NowUnixNanos();
-    if (!now.ok()) return WriteFailed(now.status());
-    // Monotonic: a clock stepping back never orders records out of time.
-    const int64_t created = std::max(*now, last_created_);
-    if (options_.max_age.has_value()) PurgeByAge(*now);
+    int64_t created;
+    if (replica == nullptr) {
+      // Before anything changes: a clock that throws leaves the log as it
+      // was.
+      const absl::StatusOr<int64_t> now = NowUnixNanos();
+      if (!now.ok()) return WriteFailed(now.status());
+      // Monotonic: a clock stepping back never orders records out of time.
+      created = std::max(*now, last_created_);
+      if (options_.max_age.has_value()) PurgeByAge(*now);
+    } else {
+      // The first record of a log that never held one may skip ahead: the
+      // offsets before it then read as purged.
+      const bool may_skip = offset == options_.start_offset &&
+                            active_.load(std::memory_order_relaxed) == nullptr;
+      if (absl::Status refused =
+              CheckReplicaPosition(*replica, offset, may_skip);
+          !refused.ok()) {
+        return WriteFailed(std::move(refused));
+      }
+      created = replica->created_unix_nanos;
+      if (may_skip && replica->offset != offset) {
+        // Not records written: stats() leaves them out.
+        skipped_offsets_.store(replica->offset - offset,
+                               std::memory_order_relaxed);
+        offset = replica->offset;
+      }
+      if (options_.max_age.has_value()) {
+        const absl::StatusOr<int64_t> now = NowUnixNanos();
+        if (!now.ok()) return WriteFailed(now.status());
+        PurgeByAge(*now);
+      }
+    }
     if (absl::Status stored = AppendLocked(data, created, offset);
         !stored.ok()) {
       return WriteFailed(std::move(stored));
@@ -316,6 +344,27 @@ void Log::PurgeHistory(PurgeReason reason) {
   history_.store(nullptr, std::memory_order_release);
   CountPurged(history, reason);
   history->Unref();
+}
+
+absl::Status Log::CheckReplicaPosition(
+    const internal::ReplicaPosition& replica, Offset next,
+    bool may_skip) const {
+  if (may_skip) {
+    if (replica.offset < options_.start_offset || replica.offset > kMaxOffset) {
+      return ImpossibleOffsetError(replica.offset);
+    }
+  } else if (replica.offset != next) {
+    return internal::ReplicaRefusedError(
+        absl::StrCat("replica write at offset ", replica.offset,
+                     " refused: the next offset is ", next));
+  }
+  if (replica.created_unix_nanos < last_created_) {
+    return internal::ReplicaRefusedError(absl::StrCat(
+        "replica write at offset ", replica.offset, " refused: created ",
+        replica.created_unix_nanos,
+        " ns is earlier than the previous record's ", last_created_, " ns"));
+  }
+  return absl::OkStatus();
 }
 
 void Log::LockWriter() const {
@@ -745,8 +794,8 @@ LogStats Log::stats() const {
     return counter.load(std::memory_order_relaxed);
   };
   LogStats stats;
-  stats.records_written =
-      next_.load(std::memory_order_relaxed) - options_.start_offset;
+  stats.records_written = next_.load(std::memory_order_relaxed) -
+                          options_.start_offset - load(skipped_offsets_);
   stats.bytes_written = load(bytes_written_);
   stats.segments_rotated = load(counters_.segments_rotated);
   stats.records_purged_by_count = load(counters_.purged_by_count);

@@ -110,6 +110,14 @@ struct OffsetAtTime {
   bool may_have_missed = false;
 };
 
+namespace internal {
+// Where a replica write lands; see memlog/replica.h.
+struct ReplicaPosition {
+  Offset offset;
+  int64_t created_unix_nanos;
+};
+}  // namespace internal
+
 class Log {
  public:
   // Creates an empty log. Allocates no record storage until the first write.
@@ -299,10 +307,13 @@ class Log {
   // Sharded logs write their shards with Append() under a lock of their
   // own and run the notifications once that lock is released.
   friend struct internal::ShardWrites;
+  friend class ReplicaWriter;
   explicit Log(Options options);
 
-  // Write() without running the NotifyWhenWritten() handlers.
-  absl::StatusOr<Offset> Append(std::string_view data);
+  // Write() without running the NotifyWhenWritten() handlers; with
+  // `replica` set, the replica write of memlog/replica.h.
+  absl::StatusOr<Offset> Append(std::string_view data,
+                                const internal::ReplicaPosition* replica);
   // Runs the handlers of requests for offsets up to `written`. Costs one
   // relaxed load when none is pending.
   void NotifyWritten(Offset written) const;
@@ -323,6 +334,11 @@ class Log {
   absl::Status FutureOffsetError(Offset offset, Offset next) const;
   absl::Status ImpossibleOffsetError(Offset offset) const;
   absl::Status PurgedOffsetError(Offset offset) const;
+  // Returns OK if a replica write may land at `replica` when `next` is the
+  // next offset; `may_skip` if the log never held a record.
+  absl::Status CheckReplicaPosition(const internal::ReplicaPosition& replica,
+                                    Offset next, bool may_skip) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Why a segment is sealed, and so why its predecessor is purged.
   enum class PurgeReason { kCount, kBytes, kAge };
@@ -376,6 +392,9 @@ class Log {
   // Payload bytes written. On next_'s line, which every write dirties
   // anyway; written under mu_, read racily by stats().
   std::atomic<int64_t> bytes_written_{0};
+  // The offsets a replica's first record skipped (memlog/replica.h); written
+  // once under mu_.
+  std::atomic<int64_t> skipped_offsets_{0};
   // The first offset of the history segment (or of the active one before the
   // first purge): the earliest readable record once one is written. With the
   // segment pointers below, written only on rotation: read-mostly.

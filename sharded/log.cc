@@ -9,9 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "memlog/internal/errors.h"
 #include "memlog/internal/shard_writes.h"
+#include "memlog/replica.h"
 #include "memlog/status.h"
 #include "sharded/internal/codec.h"
 #include "sharded/internal/shard.h"
+#include "sharded/replica.h"
 
 namespace memlog::sharded {
 namespace {
@@ -59,10 +61,18 @@ absl::Status NoSuchShard(size_t shard, size_t num_shards) {
 }
 
 // Writes one record of `key` to `shard`'s log and key index.
+// Where a replica write lands (sharded/replica.h).
+struct ReplicaAt {
+  size_t shard;
+  Offset offset;
+  absl::Time created;
+};
+
 absl::StatusOr<Offset> WriteToShard(Shard& shard,
                                     const memlog::Options& shard_options,
                                     std::string_view key,
-                                    std::string_view data)
+                                    std::string_view data,
+                                    const ReplicaAt* replica = nullptr)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   thread_local std::string buffer;
   internal::EncodeRecord(key, data, &buffer);
@@ -70,6 +80,13 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard,
   // it, change it.
   memlog::Log& log = *shard.log;
   const Offset next = log.NextOffset();
+  if (replica != nullptr && replica->offset != next) {
+    // Unlike a memlog::Log, a shard never starts past its start offset: its
+    // key index assumes segments aligned to it.
+    return memlog::internal::ReplicaRefusedError(absl::StrCat(
+        "replica write at offset ", replica->offset, " of shard ",
+        replica->shard, " refused: the next offset is ", next));
+  }
   // Whether this write may start a segment of the log, which the index must
   // then start too: by count at fixed offsets, by bytes or age at any.
   const bool limits_rotate = shard_options.max_segment_bytes.has_value() ||
@@ -87,7 +104,10 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard,
   const int64_t rotations_before =
       may_rotate ? log.stats().segments_rotated : 0;
   absl::StatusOr<Offset> offset =
-      memlog::internal::ShardWrites::Append(log, buffer);
+      replica == nullptr
+          ? memlog::internal::ShardWrites::Append(log, buffer)
+          : memlog::internal::ShardWrites::AppendReplica(
+                log, replica->offset, replica->created, buffer);
   const bool rotated =
       may_rotate && log.stats().segments_rotated != rotations_before;
   if (offset.ok()) {
@@ -279,6 +299,37 @@ absl::StatusOr<Offset> Log::Write(std::string_view key,
   // Handlers of NotifyWhenWritten() run only once the shard's lock is
   // released.
   memlog::internal::ShardWrites::Notify(*shard->log);
+  return offset;
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("a record of a sharded log");
+}
+
+absl::StatusOr<Offset> Log::Append(std::string_view key, std::string_view data,
+                                   const ReplicaPosition* replica) try {
+  if (absl::Status status = CheckRecord(key, data); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<size_t> index = Route(key);
+  if (!index.ok()) return index.status();
+  if (replica->shard != *index) {
+    return memlog::internal::ReplicaRefusedError(absl::StrCat(
+        "replica write of key ", QuoteKey(key), " to shard ", replica->shard,
+        " refused: the key belongs to shard ", *index));
+  }
+  if (closed()) {
+    return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
+  }
+  Shard* shard = GetOrMakeShard(*index);
+  if (shard == nullptr) return OutOfMemoryError("a new shard");
+  const ReplicaAt at{replica->shard, replica->offset, replica->created};
+  absl::StatusOr<Offset> offset;
+  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
+  {
+    memlog::internal::MutexLock lock(&shard->mu);
+    offset = WriteToShard(*shard, shard_options_, key, data, &at);
+    dropped = shard->index.TakeDropped();
+  }
+  if (offset.ok()) memlog::internal::ShardWrites::Notify(*shard->log);
   return offset;
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a record of a sharded log");
@@ -729,6 +780,14 @@ absl::StatusOr<LogStats> Log::ShardStats(size_t shard) const try {
   return made != nullptr ? made->log->stats() : LogStats{};
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("the stats' status");
+}
+
+absl::StatusOr<Offset> ShardReplicaWriter::Append(
+    Log& log, size_t shard, std::string_view key, Offset offset,
+    absl::Time created, std::string_view data) {
+  if (shard >= log.num_shards()) return NoSuchShard(shard, log.num_shards());
+  const Log::ReplicaPosition position{shard, offset, created};
+  return log.Append(key, data, &position);
 }
 
 }  // namespace memlog::sharded

@@ -314,9 +314,20 @@ class Log {
   absl::StatusOr<LogStats> ShardStats(size_t shard) const;
 
  private:
+  friend class ShardReplicaWriter;
+  // Where a replica write (sharded/replica.h) lands.
+  struct ReplicaPosition {
+    size_t shard;
+    Offset offset;
+    absl::Time created;
+  };
+
   Log(Options options, memlog::Options shard_options,
       std::unique_ptr<const memlog::Log> empty_shard);
 
+  // The replica write of sharded/replica.h: Write() at a given offset.
+  absl::StatusOr<Offset> Append(std::string_view key, std::string_view data,
+                                const ReplicaPosition* replica);
   // Validates `key` and returns its shard.
   absl::StatusOr<size_t> Route(std::string_view key) const;
   // Returns the status Write(key, data) fails with for bad input, or OK.

@@ -40,7 +40,7 @@ BUILTIN_REPOSITORIES = {"bazel_tools", "platforms", "local_config_cc"}
 # by memlog_dependencies() for this repository's own WORKSPACE build only:
 # Bzlmod users depend on //memlog and //sharded, which need none of them, and
 # the Bazel Central Registry has no module under these labels.
-WORKSPACE_ONLY_REPOSITORIES = {"boost", "nats"}
+WORKSPACE_ONLY_REPOSITORIES = {"boost", "nats_c"}
 
 LABEL_RE = re.compile(r'"@([A-Za-z0-9_.\-]+)(?://[^"]*)?"')
 VERSION_RE = re.compile(r"\b\d+(?:\.\d+)+\b")

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "memlog/log.h"
 
 namespace memlog::internal {
@@ -19,7 +20,15 @@ namespace memlog::internal {
 struct ShardWrites {
   // Log::Write() without running the handlers.
   static absl::StatusOr<Offset> Append(Log& log, std::string_view data) {
-    return log.Append(data);
+    return log.Append(data, nullptr);
+  }
+  // ReplicaWriter::Append() (memlog/replica.h) without running the
+  // handlers.
+  static absl::StatusOr<Offset> AppendReplica(Log& log, Offset offset,
+                                              absl::Time created,
+                                              std::string_view data) {
+    const ReplicaPosition position{offset, absl::ToUnixNanos(created)};
+    return log.Append(data, &position);
   }
   // Runs the handlers of every offset written so far. One relaxed load when
   // none is pending.
