@@ -77,9 +77,11 @@ struct Ours {
   using LogType = memlog::Log;
   using StreamType = memlog::Stream;
 
-  static std::unique_ptr<memlog::Log> New() {
+  static std::unique_ptr<memlog::Log> New(
+      absl::Duration wait_spin = absl::ZeroDuration()) {
     memlog::Options options;
     options.segment_size = kSegmentSize;
+    options.wait_spin = wait_spin;
     absl::StatusOr<std::unique_ptr<memlog::Log>> log =
         memlog::Log::Create(std::move(options));
     if (!log.ok()) {
@@ -499,11 +501,11 @@ BENCHMARK(BM_BaselineLog_ConcurrentRead)
 
 constexpr int kWakeupSamples = 1000;
 
-template <typename Impl>
-void StreamWakeup(benchmark::State& state) {
+template <typename Impl, typename... NewArgs>
+void StreamWakeup(benchmark::State& state, NewArgs... new_args) {
   std::vector<int64_t> latencies;
   for (auto _ : state) {
-    auto log = Impl::New();
+    auto log = Impl::New(new_args...);
     latencies.clear();
     latencies.reserve(kWakeupSamples);
     std::latch started(1);
@@ -547,6 +549,19 @@ void StreamWakeup(benchmark::State& state) {
 
 void BM_Log_StreamWakeup(benchmark::State& state) { StreamWakeup<Ours>(state); }
 BENCHMARK(BM_Log_StreamWakeup)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->ReportAggregatesOnly(true)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The same with the wait policy that spins before sleeping, for longer than
+// the writer's 1 ms period: the consumer polls on its own core (the
+// Disruptor's busy-spin strategy) and never sleeps.
+void BM_Log_StreamWakeupSpin(benchmark::State& state) {
+  StreamWakeup<Ours>(state, absl::Milliseconds(5));
+}
+BENCHMARK(BM_Log_StreamWakeupSpin)
     ->Iterations(1)
     ->Repetitions(3)
     ->ReportAggregatesOnly(true)
@@ -824,6 +839,17 @@ std::vector<Row> Rows() {
         {"max_us", 0}}) {
     rows.push_back({.title = std::string("Stream wake-up ") + metric,
                     .ours = "BM_Log_StreamWakeup" + wakeup,
+                    .reference = "BM_BaselineLog_StreamWakeup" + wakeup,
+                    .metric = metric,
+                    .kind = RowKind::kBelow,
+                    .unit = Unit::kMicros,
+                    .lower_is_better = true,
+                    .target = target});
+  }
+  for (const auto& [metric, target] :
+       {std::pair<const char*, double>{"p50_us", 1}, {"p99_us", 5}}) {
+    rows.push_back({.title = std::string("Stream wake-up, spinning, ") + metric,
+                    .ours = "BM_Log_StreamWakeupSpin" + wakeup,
                     .reference = "BM_BaselineLog_StreamWakeup" + wakeup,
                     .metric = metric,
                     .kind = RowKind::kBelow,

@@ -3,10 +3,16 @@
 #include "memlog/log.h"
 
 #include <algorithm>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <climits>
 
 #include <chrono>
 #include <new>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -197,9 +203,9 @@ absl::StatusOr<Offset> Log::Append(
     }
     last_created_ = created;
     next_.store(offset + 1, std::memory_order_release);
-    wake_streams = waiters_ > 0;
+    wake_streams = waiters_.load(std::memory_order_relaxed) > 0;
   }
-  if (wake_streams) written_.notify_all();
+  if (wake_streams) WakeWaiters();
   return offset;
 } catch (const std::bad_alloc&) {
   return WriteFailed(internal::OutOfMemoryError("the write's status"));
@@ -267,9 +273,10 @@ WriteBatchResult Log::WriteBatch(
                          std::memory_order_relaxed);
     if (result.count > 0) last_created_ = created;
     if (result.count == 0) result.first = kInvalidOffset;
-    wake_streams = waiters_ > 0 && result.count > 0;
+    wake_streams =
+        waiters_.load(std::memory_order_relaxed) > 0 && result.count > 0;
   }
-  if (wake_streams) written_.notify_all();
+  if (wake_streams) WakeWaiters();
   if (result.count > 0) NotifyWritten(result.last());
   return result;
 } catch (const std::bad_alloc&) {
@@ -664,6 +671,29 @@ absl::StatusOr<Stream> Log::StreamFrom(Offset start,
   return internal::OutOfMemoryError("the stream's status");
 }
 
+namespace {
+
+// Sleeps while `*word` holds `expected`, for at most `timeout` (null: no
+// limit). Returns early on a wake-up, a signal, or a changed word.
+void FutexWait(const std::atomic<uint32_t>* word, uint32_t expected,
+               const timespec* timeout) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word),
+          FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
+}
+
+void FutexWakeAll(const std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word),
+          FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+void Log::WakeWaiters() const {
+  wake_word_.fetch_add(1, std::memory_order_release);
+  FutexWakeAll(&wake_word_);
+}
+
 absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
                           std::stop_token stop) const try {
   if (offset < options_.start_offset || offset > kMaxOffset) {
@@ -672,22 +702,56 @@ absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
   const auto written = [&] {
     return next_.load(std::memory_order_acquire) > offset;
   };
-  if (written()) return absl::OkStatus();
-  internal::MutexLock lock(&mu_);
-  const auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return written() || closed_;
+  const auto done = [&] {
+    return written() || closed_flag_.load(std::memory_order_acquire) ||
+           stop.stop_requested();
   };
-  ++waiters_;
-  counters_.streams_waiting.fetch_add(1, std::memory_order_relaxed);
-  if (deadline == absl::InfiniteFuture()) {
-    written_.wait(lock, stop, done);
-  } else {
-    written_.wait_until(lock, stop, absl::ToChronoTime(deadline), done);
-  }
-  --waiters_;
-  counters_.streams_waiting.fetch_sub(1, std::memory_order_relaxed);
   if (written()) return absl::OkStatus();
-  if (closed_) {
+  // The wait policy: poll first, if asked to, for a record written soon.
+  if (options_.wait_spin > absl::ZeroDuration() && !done()) {
+    const absl::Time spin_end =
+        std::min(deadline, absl::Now() + options_.wait_spin);
+    int polls = 0;
+    while (!done()) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      // Reading the clock costs more than a poll: every 64th poll, which
+      // also yields, so that a writer waiting for this core gets it.
+      if ((++polls & 63) == 0) {
+        if (absl::Now() >= spin_end) break;
+        std::this_thread::yield();
+      }
+    }
+  }
+  if (!done() && absl::Now() < deadline) {
+    {
+      internal::MutexLock lock(&mu_);
+      waiters_.fetch_add(1, std::memory_order_relaxed);
+    }
+    counters_.streams_waiting.fetch_add(1, std::memory_order_relaxed);
+    {
+      // A stop request wakes every waiter of the log; the others see their
+      // condition unchanged and sleep again.
+      std::stop_callback wake_on_stop(stop, [this] { WakeWaiters(); });
+      for (;;) {
+        const uint32_t word = wake_word_.load(std::memory_order_acquire);
+        if (done()) break;
+        if (deadline == absl::InfiniteFuture()) {
+          FutexWait(&wake_word_, word, nullptr);
+          continue;
+        }
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) break;
+        const timespec timeout = absl::ToTimespec(left);
+        FutexWait(&wake_word_, word, &timeout);
+      }
+    }
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    counters_.streams_waiting.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (written()) return absl::OkStatus();
+  if (closed_flag_.load(std::memory_order_acquire)) {
     return MakeError(ErrorKind::kClosed,
                      absl::StrCat("log is closed; offset ", offset,
                                   " will never be written"));
@@ -709,7 +773,7 @@ void Log::Close() {
     closed_ = true;
     closed_flag_.store(true, std::memory_order_release);
   }
-  written_.notify_all();
+  WakeWaiters();
   notifier_->RunAll(next_.load(std::memory_order_acquire),
                     "log is closed; the offset will never be written");
 }

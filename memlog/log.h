@@ -35,7 +35,6 @@
 #define MEMLOG_LOG_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <stop_token>
@@ -368,15 +367,26 @@ class Log {
 
   const Options options_;
 
-  // The writer lock: serializes writes and rotations, and is the lock that
-  // waiting streams sleep under. Its own cache line, away from what readers
-  // load.
+  // Wakes the threads sleeping in WaitFor(). REQUIRES: mu_ not held.
+  void WakeWaiters() const;
+
+  // The writer lock: serializes writes and rotations. Its own cache line,
+  // away from what readers load.
   alignas(64) mutable internal::Mutex mu_;
-  mutable std::condition_variable_any written_;
-  mutable int waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // Threads in WaitFor() (which may sleep). Incremented under mu_, before
+  // the waiter checks next_, so that a write that publishes later (and reads
+  // this under mu_) sees it and wakes them; decremented without the lock. A
+  // stale nonzero only costs a needless wake-up.
+  mutable std::atomic<int> waiters_{0};
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // The `created` of the latest record: later ones never go below it.
   int64_t last_created_ ABSL_GUARDED_BY(mu_) = INT64_MIN;
+  // The futex word that waiters sleep on. Design: a waiter reads it, then
+  // checks next_ and closed_flag_, and sleeps only while it still holds the
+  // value read; a write that finds waiters, Close() and a waiter's stop
+  // request bump it (release) after publishing, then wake the sleepers. So
+  // waking never takes mu_, and no wake-up is lost between check and sleep.
+  mutable std::atomic<uint32_t> wake_word_{0};
   // Every segment this log made: the active one, the history, ones pinned by
   // views, and spares kept for reuse.
   std::vector<internal::Segment*> segments_ ABSL_GUARDED_BY(mu_);

@@ -53,6 +53,13 @@ absl::Status ValidateOptions(const Options& options) {
                      "; valid range is [", absl::FormatDuration(kMinMaxAge),
                      ", ", absl::FormatDuration(kMaxMaxAge), "]"));
   }
+  if (options.wait_spin < absl::ZeroDuration() ||
+      options.wait_spin > absl::Seconds(1)) {
+    return MakeError(ErrorKind::kInvalidOptions,
+                     absl::StrCat("Options::wait_spin is ",
+                                  absl::FormatDuration(options.wait_spin),
+                                  "; valid range is [0, 1s]"));
+  }
   return absl::OkStatus();
 }
 

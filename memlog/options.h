@@ -101,6 +101,15 @@ struct Options {
   // record was created before `now - 2 * max_age`, and age never purges a
   // record created after `now - max_age`. Valid: [kMinMaxAge, kMaxMaxAge].
   std::optional<absl::Duration> max_age = std::nullopt;
+
+  // How a stream (or WaitFor()) that has caught up waits for the next record:
+  // it polls the log for up to `wait_spin`, then sleeps until a write wakes
+  // it. Zero, the default, sleeps at once: an idle stream uses no CPU, and a
+  // write wakes it in some 10 to 20 microseconds (a futex wake-up). A spin of
+  // some tens of microseconds delivers a record written meanwhile in well
+  // under a microsecond, when the consumer has a core of its own, and costs
+  // up to that much CPU per wait. Valid: [0, 1 second].
+  absl::Duration wait_spin = absl::ZeroDuration();
 };
 
 // Returns OK if every field of `options` is in its valid range, otherwise a

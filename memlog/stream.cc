@@ -50,6 +50,17 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
                            absl::StrCat("stream at offset ", position_,
                                         " was cancelled"))};
     }
+    // A stream that has caught up waits without asking for a record first:
+    // the read would build a future-offset status, with its message, each
+    // time. NextOffset(), not Range(): Range() is empty once max_age purged
+    // every record, while writing goes on past the start offset.
+    if (position_ >= log_->NextOffset() && position_ <= kMaxOffset) {
+      if (absl::Status waited = log_->WaitFor(position_, deadline, stop_);
+          !waited.ok()) {
+        return {0, waited};
+      }
+      continue;
+    }
     ReadResult result = log_->ReadBatchView(position_, batch);
     position_ += result.count;
     if (result.count > 0) return {result.count, absl::OkStatus()};

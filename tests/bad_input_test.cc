@@ -221,6 +221,25 @@ INSTANTIATE_TEST_SUITE_P(
       return test.param.name;
     });
 
+
+TEST(BadOptionsTest, WaitSpinOutsideZeroToOneSecondIsRejectedByName) {
+  for (const absl::Duration spin :
+       {absl::Nanoseconds(-1), absl::Seconds(1) + absl::Nanoseconds(1),
+        absl::InfiniteDuration(), -absl::InfiniteDuration()}) {
+    SCOPED_TRACE(absl::FormatDuration(spin));
+    absl::StatusOr<std::unique_ptr<Log>> log =
+        Log::Create({.wait_spin = spin});
+    ASSERT_FALSE(log.ok());
+    EXPECT_TRUE(IsInvalidOptions(log.status())) << log.status();
+    EXPECT_THAT(Message(log.status()),
+                AllOf(HasSubstr("Options::wait_spin"),
+                      HasSubstr("valid range is [0, 1s]")));
+  }
+  for (const absl::Duration spin : {absl::ZeroDuration(), absl::Seconds(1)}) {
+    EXPECT_TRUE(Log::Create({.wait_spin = spin}).ok());
+  }
+}
+
 // The largest valid sizes cost nothing up front: storage follows the records
 // written, so creating and using such a log neither throws std::bad_alloc nor
 // reserves memory for the whole segment.

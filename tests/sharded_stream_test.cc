@@ -252,6 +252,28 @@ TEST(ShardedStreamLagTest, ReportsTheExactCountOfTheKeysMissedRecords) {
   EXPECT_EQ(NextData(stream), "x12");
 }
 
+TEST(ShardedStreamLagTest, RecordsFoundAheadThenPurgedAreReportedExactly) {
+  // Segment size 4. a writes at 0, 2 and 4; the stream returns 0. b's writes
+  // then purge 0..3 (the write of 8), taking a's 2, which the stream has not
+  // returned: exactly one record missed, whatever the stream looked up ahead.
+  std::unique_ptr<Log> log = SharedShardLog({.shard = {.segment_size = 4}});
+  for (int i = 0; i <= 4; ++i) {
+    MustWrite(*log, i % 2 == 0 ? "a" : "b", "x" + std::to_string(i));
+  }
+  Stream stream = log->StreamFrom("a", 0).value();
+  EXPECT_EQ(NextData(stream), "x0");
+  for (int i = 5; i <= 9; ++i) MustWrite(*log, "b", "x" + std::to_string(i));
+  MustWrite(*log, "a", "x10");
+  ASSERT_EQ(log->ShardRange(0).value(), (OffsetRange{4, 10}));
+
+  absl::StatusOr<RecordView> lagged = stream.Next();
+  EXPECT_TRUE(IsLagged(lagged.status())) << lagged.status();
+  EXPECT_EQ(LaggedCount(lagged.status()), 1);
+  EXPECT_TRUE(IsLaggedCountExact(lagged.status()));
+  EXPECT_EQ(NextData(stream), "x4");
+  EXPECT_EQ(NextData(stream), "x10");
+}
+
 TEST(ShardedStreamLagTest, APurgeOfOnlyOtherKeysRecordsIsNotALag) {
   // a writes at 0 and 4, b everything else. The stream has read a's 0 when
   // the write of 8 purges 0..3, which held none of a's unread records.

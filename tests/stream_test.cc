@@ -352,6 +352,56 @@ TEST(StreamTest, CancellingABlockedNextEndsIt) {
   EXPECT_TRUE(log->Write("after").ok());
 }
 
+// The spinning wait policy changes how a stream waits, not what it returns:
+// woken by a write while it polls, or after it has gone to sleep (a spin
+// shorter than the writer's delay), cancelled and closed as a blocking one.
+TEST(StreamTest, SpinningStreamReceivesRecordsWrittenWhileItPollsOrSleeps) {
+  for (const absl::Duration spin : {absl::Seconds(1), absl::Microseconds(1)}) {
+    SCOPED_TRACE(absl::FormatDuration(spin));
+    std::unique_ptr<Log> log =
+        Log::Create({.segment_size = 4, .wait_spin = spin}).value();
+    std::latch reader_started(1);
+    std::vector<std::string> received;
+    absl::Status ended;
+    std::thread reader([&] {
+      Stream stream = log->StreamFrom(0).value();
+      reader_started.count_down();
+      for (;;) {
+        absl::StatusOr<RecordView> record = stream.Next();
+        if (!record.ok()) {
+          ended = record.status();
+          return;
+        }
+        received.emplace_back(record->data());
+      }
+    });
+    reader_started.wait();
+    WriteRecords(*log, 3);
+    log->Close();
+    reader.join();
+    EXPECT_TRUE(memlog::IsClosed(ended)) << ended;
+    EXPECT_EQ(received, (std::vector<std::string>{Payload(0), Payload(1),
+                                                  Payload(2)}));
+  }
+}
+
+TEST(StreamTest, CancellingASpinningStreamEndsIt) {
+  std::unique_ptr<Log> log =
+      Log::Create({.wait_spin = absl::Seconds(1)}).value();
+  std::stop_source stop;
+  std::latch reader_started(1);
+  absl::StatusOr<RecordView> record;
+  std::thread reader([&] {
+    Stream stream = log->StreamFrom(0, stop.get_token()).value();
+    reader_started.count_down();
+    record = stream.Next();
+  });
+  reader_started.wait();
+  stop.request_stop();
+  reader.join();
+  EXPECT_TRUE(memlog::IsWaitCancelled(record.status())) << Describe(record);
+}
+
 TEST(StreamTest, JthreadStopTokenCancelsItsStreamOnDestruction) {
   std::unique_ptr<Log> log = MakeLog();
   std::latch reader_started(1);
