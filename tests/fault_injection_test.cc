@@ -183,18 +183,22 @@ void CheckLogOutcome(LogOutcome& outcome) {
   EXPECT_EQ(log.Read(*offset).value().data, "after the failures");
 }
 
-TEST(FaultInjectionTest, LogSurvivesEveryAllocationFailure) {
+// Runs `run` once to count the allocations it makes (twice, in fact: the
+// first run also fills what is allocated once per process, such as per-thread
+// buffers), then once per allocation with exactly that one failing, then once
+// per allocation with it and every later one failing; `check`s each outcome
+// with allocation working again. Records the number of injection points.
+template <typename Outcome, typename Run, typename Check>
+void FailEachAllocationInTurn(Run run_scenario, Check check_outcome) {
   AllocationFailures failures;
   int64_t points = 0;
-  // Twice: the first run also fills what is allocated once per process
-  // (per-thread buffers), which later runs do not allocate again.
-  for (int run = 0; run < 2; ++run) {
-    LogOutcome outcome;
+  for (int pass = 0; pass < 2; ++pass) {
+    Outcome outcome;
     failures.Disarm();
-    RunLogScenario(outcome, &failures);
+    run_scenario(outcome, &failures);
     points = failures.count();
     failures.Disarm();
-    CheckLogOutcome(outcome);
+    check_outcome(outcome);
   }
   ASSERT_GT(points, 20);
   for (const bool persistent : {false, true}) {
@@ -202,15 +206,20 @@ TEST(FaultInjectionTest, LogSurvivesEveryAllocationFailure) {
       SCOPED_TRACE(absl::StrCat("allocation ", n, " of ", points,
                                 persistent ? " and all later ones" : "",
                                 " failed"));
-      LogOutcome outcome;
+      Outcome outcome;
       failures.FailAt(n, persistent);
-      RunLogScenario(outcome, &failures);
+      run_scenario(outcome, &failures);
       EXPECT_GT(failures.failed(), 0);
       failures.Disarm();
-      CheckLogOutcome(outcome);
+      check_outcome(outcome);
     }
   }
-  RecordProperty("injection_points", static_cast<int>(points));
+  ::testing::Test::RecordProperty("injection_points",
+                                  static_cast<int>(points));
+}
+
+TEST(FaultInjectionTest, LogSurvivesEveryAllocationFailure) {
+  FailEachAllocationInTurn<LogOutcome>(RunLogScenario, CheckLogOutcome);
 }
 
 // The write that rotates while a view pins the history, with each of its
@@ -442,33 +451,11 @@ void CheckShardedOutcome(ShardedOutcome& outcome) {
 }
 
 TEST(FaultInjectionTest, ShardedLogSurvivesEveryAllocationFailure) {
-  AllocationFailures failures;
-  int64_t points = 0;
-  // Twice: the first run also fills what is allocated once per process
-  // (per-thread buffers), which later runs do not allocate again.
-  for (int run = 0; run < 2; ++run) {
-    ShardedOutcome outcome;
-    failures.Disarm();
-    RunShardedScenario(outcome, &failures);
-    points = failures.count();
-    failures.Disarm();
-    CheckShardedOutcome(outcome);
-  }
-  ASSERT_GT(points, 20);
-  for (const bool persistent : {false, true}) {
-    for (int64_t n = 0; n < points; ++n) {
-      SCOPED_TRACE(absl::StrCat("allocation ", n, " of ", points,
-                                persistent ? " and all later ones" : "",
-                                " failed"));
-      ShardedOutcome outcome;
-      failures.FailAt(n, persistent);
-      RunShardedScenario(outcome, &failures);
-      EXPECT_GT(failures.failed(), 0);
-      failures.Disarm();
-      CheckShardedOutcome(outcome);
-    }
-  }
-  RecordProperty("injection_points", static_cast<int>(points));
+  FailEachAllocationInTurn<ShardedOutcome>(
+      [](ShardedOutcome& outcome, AllocationFailures* failures) {
+        RunShardedScenario(outcome, failures);
+      },
+      CheckShardedOutcome);
 }
 
 TEST(FaultInjectionTest, ShardedLogSurvivesAThrowingSharder) {
