@@ -587,19 +587,21 @@ ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
       [](SegmentRef segment, int64_t first, absl::Span<Record> records,
          Offset offset) -> int64_t {
         const auto n = static_cast<int64_t>(records.size());
-        for (int64_t i = 0; i < n; ++i) {
-          const internal::Slot& slot = segment->slot(first + i);
-          Record& record = records[static_cast<size_t>(i)];
-          try {
+        int64_t i = 0;
+        // One try for the run, not one per record: the loop stays tight.
+        try {
+          for (; i < n; ++i) {
+            const internal::Slot& slot = segment->slot(first + i);
+            Record& record = records[static_cast<size_t>(i)];
             // assign() reuses the capacity of a batch read repeatedly.
             record.data.assign(slot.data, slot.size);
-          } catch (const std::bad_alloc&) {
-            return i;  // this entry is unchanged but for its capacity
+            record.metadata = {offset + i,
+                               absl::FromUnixNanos(slot.created_unix_nanos)};
           }
-          record.metadata = {offset + i,
-                             absl::FromUnixNanos(slot.created_unix_nanos)};
+        } catch (const std::bad_alloc&) {
+          // Entry i is unchanged but for its capacity.
         }
-        return n;
+        return i;
       });
 }
 
