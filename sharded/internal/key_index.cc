@@ -18,7 +18,11 @@ void ReserveIn(Map& map, std::string_view key) {
   if (it == map.end()) it = map.try_emplace(std::string(key)).first;
   std::vector<Offset>& offsets = it->second.offsets;
   try {
-    offsets.reserve(offsets.size() + 1);
+    // Geometric growth, as push_back's: reserve(size + 1) would reallocate
+    // and copy the key's offsets on every write.
+    if (offsets.size() == offsets.capacity()) {
+      offsets.reserve(std::max<size_t>(4, 2 * offsets.capacity()));
+    }
   } catch (...) {
     if (offsets.empty()) map.erase(it);
     throw;
