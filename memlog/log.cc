@@ -147,68 +147,74 @@ absl::StatusOr<Offset> Log::Append(
       !status.ok()) {
     return WriteFailed(std::move(status));
   }
-
   bool wake_streams;
-  Offset offset;
+  absl::StatusOr<Offset> offset;
   {
     LockWriter();
     internal::MutexLock lock(&mu_, internal::MutexLock::Adopt{});
-    if (closed_) {
-      return WriteFailed(
-          MakeError(ErrorKind::kClosed, "log is closed; writes are refused"));
-    }
-    offset = next_.load(std::memory_order_relaxed);
-    if (offset > kMaxOffset) {
-      return WriteFailed(MakeError(
-          ErrorKind::kOffsetOverflow,
-          absl::StrCat("offset ", kMaxOffset,
-                       " (kMaxOffset) was the last; no offset is left for "
-                       "another record")));
-    }
-    int64_t created;
-    if (replica == nullptr) {
-      // Before anything changes: a clock that throws leaves the log as it
-      // was.
-      const absl::StatusOr<int64_t> now = NowUnixNanos();
-      if (!now.ok()) return WriteFailed(now.status());
-      // Monotonic: a clock stepping back never orders records out of time.
-      created = std::max(*now, last_created_);
-      if (options_.max_age.has_value()) PurgeByAge(*now);
-    } else {
-      // The first record of a log that never held one may skip ahead: the
-      // offsets before it then read as purged.
-      const bool may_skip = offset == options_.start_offset &&
-                            active_.load(std::memory_order_relaxed) == nullptr;
-      if (absl::Status refused =
-              CheckReplicaPosition(*replica, offset, may_skip);
-          !refused.ok()) {
-        return WriteFailed(std::move(refused));
-      }
-      created = replica->created_unix_nanos;
-      if (may_skip && replica->offset != offset) {
-        // Not records written: stats() leaves them out.
-        skipped_offsets_.store(replica->offset - offset,
-                               std::memory_order_relaxed);
-        offset = replica->offset;
-      }
-      if (options_.max_age.has_value()) {
-        const absl::StatusOr<int64_t> now = NowUnixNanos();
-        if (!now.ok()) return WriteFailed(now.status());
-        PurgeByAge(*now);
-      }
-    }
-    if (absl::Status stored = AppendLocked(data, created, offset);
-        !stored.ok()) {
-      return WriteFailed(std::move(stored));
-    }
-    last_created_ = created;
-    next_.store(offset + 1, std::memory_order_release);
-    wake_streams = waiters_.load(std::memory_order_relaxed) > 0;
+    offset = AppendValidLocked(data, replica, &wake_streams);
   }
   if (wake_streams) WakeWaiters();
   return offset;
 } catch (const std::bad_alloc&) {
   return WriteFailed(internal::OutOfMemoryError("the write's status"));
+}
+
+absl::StatusOr<Offset> Log::AppendValidLocked(
+    std::string_view data, const internal::ReplicaPosition* replica,
+    bool* wake_streams) {
+  *wake_streams = false;
+  if (closed_) {
+    return WriteFailed(
+        MakeError(ErrorKind::kClosed, "log is closed; writes are refused"));
+  }
+  Offset offset = next_.load(std::memory_order_relaxed);
+  if (offset > kMaxOffset) {
+    return WriteFailed(MakeError(
+        ErrorKind::kOffsetOverflow,
+        absl::StrCat("offset ", kMaxOffset,
+                     " (kMaxOffset) was the last; no offset is left for "
+                     "another record")));
+  }
+  int64_t created;
+  if (replica == nullptr) {
+    // Before anything changes: a clock that throws leaves the log as it
+    // was.
+    const absl::StatusOr<int64_t> now = NowUnixNanos();
+    if (!now.ok()) return WriteFailed(now.status());
+    // Monotonic: a clock stepping back never orders records out of time.
+    created = std::max(*now, last_created_);
+    if (options_.max_age.has_value()) PurgeByAge(*now);
+  } else {
+    // The first record of a log that never held one may skip ahead: the
+    // offsets before it then read as purged.
+    const bool may_skip = offset == options_.start_offset &&
+                          active_.load(std::memory_order_relaxed) == nullptr;
+    if (absl::Status refused = CheckReplicaPosition(*replica, offset, may_skip);
+        !refused.ok()) {
+      return WriteFailed(std::move(refused));
+    }
+    created = replica->created_unix_nanos;
+    if (may_skip && replica->offset != offset) {
+      // Not records written: stats() leaves them out.
+      skipped_offsets_.store(replica->offset - offset,
+                             std::memory_order_relaxed);
+      offset = replica->offset;
+    }
+    if (options_.max_age.has_value()) {
+      const absl::StatusOr<int64_t> now = NowUnixNanos();
+      if (!now.ok()) return WriteFailed(now.status());
+      PurgeByAge(*now);
+    }
+  }
+  if (absl::Status stored = AppendLocked(data, created, offset);
+      !stored.ok()) {
+    return WriteFailed(std::move(stored));
+  }
+  last_created_ = created;
+  next_.store(offset + 1, std::memory_order_release);
+  *wake_streams = waiters_.load(std::memory_order_relaxed) > 0;
+  return offset;
 }
 
 WriteBatchResult Log::WriteBatch(
@@ -845,14 +851,19 @@ absl::StatusOr<OffsetAtTime> Log::OffsetAt(absl::Time t) const try {
 absl::Status Log::Trim() try {
   if (!options_.max_age.has_value()) return absl::OkStatus();
   internal::MutexLock lock(&mu_);
+  return TrimLocked();
+} catch (const std::bad_alloc&) {
+  return internal::OutOfMemoryError("the trim's status");
+}
+
+absl::Status Log::TrimLocked() {
+  if (!options_.max_age.has_value()) return absl::OkStatus();
   const absl::StatusOr<int64_t> now = NowUnixNanos();
   if (!now.ok()) return now.status();
   if (!PurgeByAge(*now)) {
     return internal::OutOfMemoryError("sealing the active segment");
   }
   return absl::OkStatus();
-} catch (const std::bad_alloc&) {
-  return internal::OutOfMemoryError("the trim's status");
 }
 
 LogStats Log::stats() const {

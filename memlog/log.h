@@ -313,6 +313,13 @@ class Log {
   // `replica` set, the replica write of memlog/replica.h.
   absl::StatusOr<Offset> Append(std::string_view data,
                                 const internal::ReplicaPosition* replica);
+  // Append() of valid data (ValidateRecordData), under the writer lock;
+  // sets `*wake_streams` if WakeWaiters() must follow once it is released.
+  absl::StatusOr<Offset> AppendValidLocked(
+      std::string_view data, const internal::ReplicaPosition* replica,
+      bool* wake_streams) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Trim() under the writer lock.
+  absl::Status TrimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs the handlers of requests for offsets up to `written`. Costs one
   // relaxed load when none is pending.
   void NotifyWritten(Offset written) const;

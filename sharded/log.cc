@@ -14,6 +14,7 @@
 #include "sharded/internal/codec.h"
 #include "sharded/internal/shard.h"
 #include "sharded/replica.h"
+#include "xxhash.h"
 
 namespace memlog::sharded {
 namespace {
@@ -23,6 +24,7 @@ using ::memlog::internal::OutOfMemoryError;
 using internal::QuoteKey;
 using internal::RecordAccess;
 using internal::Shard;
+using ::memlog::internal::ShardWrites;
 
 // Record batches are located in chunks of this many offsets, each under one
 // short hold of the shard's lock, with the records read outside it.
@@ -46,13 +48,6 @@ absl::Status CheckKey(std::string_view key) {
   return absl::OkStatus();
 }
 
-// The earliest offset the log retains, or the next one to be written when
-// it retains none (max_age purged them all, or nothing was written).
-Offset EarliestRetained(const memlog::Log& log) {
-  const OffsetRange range = log.Range();
-  return range.earliest != kInvalidOffset ? range.earliest : log.NextOffset();
-}
-
 absl::Status NoSuchShard(size_t shard, size_t num_shards) {
   return MakeError(
       ErrorKind::kInvalidShard,
@@ -60,7 +55,6 @@ absl::Status NoSuchShard(size_t shard, size_t num_shards) {
                    num_shards - 1));
 }
 
-// Writes one record of `key` to `shard`'s log and key index.
 // Where a replica write lands (sharded/replica.h).
 struct ReplicaAt {
   size_t shard;
@@ -68,59 +62,46 @@ struct ReplicaAt {
   absl::Time created;
 };
 
-absl::StatusOr<Offset> WriteToShard(Shard& shard,
-                                    const memlog::Options& shard_options,
-                                    std::string_view key,
-                                    std::string_view data,
-                                    const ReplicaAt* replica = nullptr)
+// Writes one record of `key` (filed in the key index under `hash`) to
+// `shard`'s log and key index. Sets `*wake` if the log's streams must be
+// woken once the lock is released.
+absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
+                                    uint64_t hash, std::string_view data,
+                                    const ReplicaAt* replica, bool* wake)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   thread_local std::string buffer;
   internal::EncodeRecord(key, data, &buffer);
-  // Under the lock the log's next offset is stable: only writes, which hold
-  // it, change it.
-  memlog::Log& log = *shard.log;
-  const Offset next = log.NextOffset();
-  if (replica != nullptr && replica->offset != next) {
-    // Unlike a memlog::Log, a shard never starts past its start offset: its
-    // key index assumes segments aligned to it.
-    return memlog::internal::ReplicaRefusedError(absl::StrCat(
-        "replica write at offset ", replica->offset, " of shard ",
-        replica->shard, " refused: the next offset is ", next));
-  }
-  // Whether this write may start a segment of the log, which the index must
-  // then start too: by count at fixed offsets, by bytes or age at any.
-  const bool limits_rotate = shard_options.max_segment_bytes.has_value() ||
-                             shard_options.max_age.has_value();
-  const bool count_boundary =
-      (next - shard_options.start_offset) % shard_options.segment_size == 0;
-  const bool may_rotate = limits_rotate || count_boundary;
+  internal::KeyIndex::Entry* entry;
   try {
-    shard.index.Reserve(key, may_rotate);
+    entry = shard.index.Reserve(key, hash);
   } catch (const std::bad_alloc&) {
     return OutOfMemoryError("the key index entry of a record");
   }
-  // The log's rotation count tells whether the write sealed a segment; read
-  // only where it may have.
-  const int64_t rotations_before =
-      may_rotate ? log.stats().segments_rotated : 0;
-  absl::StatusOr<Offset> offset =
-      replica == nullptr
-          ? memlog::internal::ShardWrites::Append(log, buffer)
-          : memlog::internal::ShardWrites::AppendReplica(
-                log, replica->offset, replica->created, buffer);
-  const bool rotated =
-      may_rotate && log.stats().segments_rotated != rotations_before;
-  if (offset.ok()) {
-    shard.index.Add(key, *offset, rotated);
-  } else {
-    shard.index.CancelReserve(key);
-    // A write that fails may still have rotated the log: the index follows
-    // (the purge of the history, below).
-    if (rotated) shard.index.StartSegment(next);
+  memlog::Log& log = *shard.log;
+  memlog::internal::ReplicaPosition position;
+  if (replica != nullptr) {
+    position = ShardWrites::Position(replica->offset, replica->created);
   }
-  // Purges without a rotation: a history that aged out, or one released by
-  // a rotation that ran out of memory.
-  shard.index.FollowPurge(EarliestRetained(log));
+  bool woken = false;
+  absl::StatusOr<Offset> offset;
+  try {
+    offset = ShardWrites::AppendLocked(
+        log, buffer, replica != nullptr ? &position : nullptr, &woken);
+  } catch (const std::bad_alloc&) {
+    // Only a failure's status throws: nothing was appended.
+    shard.index.CancelReserve(entry);
+    shard.index.FollowPurge(ShardWrites::EarliestRetained(log));
+    throw;
+  }
+  *wake |= woken;
+  if (offset.ok()) {
+    shard.index.Add(entry, *offset);
+  } else {
+    shard.index.CancelReserve(entry);
+  }
+  // A write purges by count, bytes or age, and may purge even when it fails
+  // (a rotation that then ran out of memory): the index follows the log.
+  shard.index.FollowPurge(ShardWrites::EarliestRetained(log));
   if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
   return offset;
 }
@@ -190,6 +171,8 @@ Log::Log(Options options, memlog::Options shard_options,
          std::unique_ptr<const memlog::Log> empty_shard)
     : options_(std::move(options)),
       num_shards_(options_.num_shards),
+      hash_sharder_(dynamic_cast<const HashSharder*>(options_.sharder.get()) !=
+                    nullptr),
       shard_options_(std::move(shard_options)),
       empty_shard_(std::move(empty_shard)),
       shards_(new std::atomic<Shard*>[num_shards_]()) {}
@@ -202,6 +185,10 @@ Log::~Log() {
 
 absl::StatusOr<size_t> Log::Route(std::string_view key) const {
   if (absl::Status status = CheckKey(key); !status.ok()) return status;
+  if (hash_sharder_) {
+    return HashSharder::Reduce(XXH3_64bits(key.data(), key.size()), key,
+                               num_shards_);
+  }
   absl::StatusOr<size_t> shard;
   try {
     shard = options_.sharder->ShardFor(key, num_shards_);
@@ -218,6 +205,17 @@ absl::StatusOr<size_t> Log::Route(std::string_view key) const {
                      QuoteKey(key), "; shards are 0..", num_shards_ - 1));
   }
   return shard;
+}
+
+absl::StatusOr<Log::Routed> Log::RouteForWrite(std::string_view key) const {
+  if (hash_sharder_) {
+    // One hash picks the shard and files the key in its index.
+    const uint64_t hash = XXH3_64bits(key.data(), key.size());
+    return Routed{HashSharder::Reduce(hash, key, num_shards_), hash};
+  }
+  absl::StatusOr<size_t> shard = Route(key);
+  if (!shard.ok()) return shard.status();
+  return Routed{*shard, internal::KeyIndex::Hash(key)};
 }
 
 Shard* Log::ShardIfMade(size_t shard) const {
@@ -277,28 +275,64 @@ absl::Status Log::CheckRecord(std::string_view key,
   return absl::OkStatus();
 }
 
+inline absl::Status Log::CheckRecordFast(std::string_view key,
+                                         std::string_view data) const {
+  // The common case without building a status; CheckRecord() says what is
+  // wrong otherwise.
+  if (!key.empty() && key.size() <= kMaxKeyBytes && !data.empty() &&
+      static_cast<int64_t>(data.size()) <= options_.shard.max_record_bytes &&
+      static_cast<int64_t>(data.size() + key.size() +
+                           internal::kMaxLengthPrefixBytes) <=
+          shard_options_.max_record_bytes) {
+    return absl::OkStatus();
+  }
+  return CheckRecord(key, data);
+}
+
+template <typename Written>
+absl::Status Log::WriteRun(Shard& shard, std::string_view key, uint64_t hash,
+                           absl::Span<const std::string_view> data,
+                           Written written) {
+  absl::Status failed;
+  bool wake = false;
+  {
+    memlog::internal::MutexLock lock(&shard.mu);
+    // Under the lock nothing else writes the shard: the run's offsets are
+    // consecutive.
+    for (const std::string_view record : data) {
+      absl::StatusOr<Offset> offset =
+          WriteToShard(shard, key, hash, record, nullptr, &wake);
+      if (!offset.ok()) {
+        failed = offset.status();
+        break;
+      }
+      written(*offset);
+    }
+  }
+  // Once the lock is released: streams sleep on the log's futex word, and
+  // NotifyWhenWritten() handlers run no user code under a writer's lock.
+  if (wake) ShardWrites::Wake(*shard.log);
+  ShardWrites::Notify(*shard.log);
+  return failed;
+}
+
 absl::StatusOr<Offset> Log::Write(std::string_view key,
                                   std::string_view data) try {
-  if (absl::Status status = CheckRecord(key, data); !status.ok()) {
+  if (absl::Status status = CheckRecordFast(key, data); !status.ok()) {
     return status;
   }
-  absl::StatusOr<size_t> index = Route(key);
-  if (!index.ok()) return index.status();
+  absl::StatusOr<Routed> routed = RouteForWrite(key);
+  if (!routed.ok()) return routed.status();
   if (closed()) {
     return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
   }
-  Shard* shard = GetOrMakeShard(*index);
+  Shard* shard = GetOrMakeShard(routed->shard);
   if (shard == nullptr) return OutOfMemoryError("a new shard");
-  absl::StatusOr<Offset> offset;
-  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
-  {
-    memlog::internal::MutexLock lock(&shard->mu);
-    offset = WriteToShard(*shard, shard_options_, key, data);
-    dropped = shard->index.TakeDropped();
-  }
-  // Handlers of NotifyWhenWritten() run only once the shard's lock is
-  // released.
-  memlog::internal::ShardWrites::Notify(*shard->log);
+  Offset offset = kInvalidOffset;
+  absl::Status failed =
+      WriteRun(*shard, key, routed->hash, absl::MakeConstSpan(&data, 1),
+               [&offset](Offset written) { offset = written; });
+  if (!failed.ok()) return failed;
   return offset;
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a record of a sharded log");
@@ -309,27 +343,27 @@ absl::StatusOr<Offset> Log::Append(std::string_view key, std::string_view data,
   if (absl::Status status = CheckRecord(key, data); !status.ok()) {
     return status;
   }
-  absl::StatusOr<size_t> index = Route(key);
-  if (!index.ok()) return index.status();
-  if (replica->shard != *index) {
+  absl::StatusOr<Routed> routed = RouteForWrite(key);
+  if (!routed.ok()) return routed.status();
+  if (replica->shard != routed->shard) {
     return memlog::internal::ReplicaRefusedError(absl::StrCat(
         "replica write of key ", QuoteKey(key), " to shard ", replica->shard,
-        " refused: the key belongs to shard ", *index));
+        " refused: the key belongs to shard ", routed->shard));
   }
   if (closed()) {
     return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
   }
-  Shard* shard = GetOrMakeShard(*index);
+  Shard* shard = GetOrMakeShard(routed->shard);
   if (shard == nullptr) return OutOfMemoryError("a new shard");
   const ReplicaAt at{replica->shard, replica->offset, replica->created};
   absl::StatusOr<Offset> offset;
-  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
+  bool wake = false;
   {
     memlog::internal::MutexLock lock(&shard->mu);
-    offset = WriteToShard(*shard, shard_options_, key, data, &at);
-    dropped = shard->index.TakeDropped();
+    offset = WriteToShard(*shard, key, routed->hash, data, &at, &wake);
   }
-  if (offset.ok()) memlog::internal::ShardWrites::Notify(*shard->log);
+  if (wake) ShardWrites::Wake(*shard->log);
+  if (offset.ok()) ShardWrites::Notify(*shard->log);
   return offset;
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a record of a sharded log");
@@ -339,7 +373,7 @@ WriteBatchResult Log::WriteBatch(
     std::string_view key, absl::Span<const std::string_view> records) try {
   WriteBatchResult result;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (absl::Status status = CheckRecord(key, records[i]); !status.ok()) {
+    if (absl::Status status = CheckRecordFast(key, records[i]); !status.ok()) {
       result.status = MakeError(
           *GetErrorKind(status),
           absl::StrCat("record ", i, " of the batch: ", status.message(),
@@ -348,9 +382,9 @@ WriteBatchResult Log::WriteBatch(
     }
   }
   if (records.empty()) return result;
-  absl::StatusOr<size_t> index = Route(key);
-  if (!index.ok()) {
-    result.status = index.status();
+  absl::StatusOr<Routed> routed = RouteForWrite(key);
+  if (!routed.ok()) {
+    result.status = routed.status();
     return result;
   }
   if (closed()) {
@@ -358,29 +392,16 @@ WriteBatchResult Log::WriteBatch(
         MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
     return result;
   }
-  Shard* shard = GetOrMakeShard(*index);
+  Shard* shard = GetOrMakeShard(routed->shard);
   if (shard == nullptr) {
     result.status = OutOfMemoryError("a new shard");
     return result;
   }
-  internal::KeyIndex::Dropped dropped;  // freed after the lock is released
-  {
-    memlog::internal::MutexLock lock(&shard->mu);
-    // Under the shard's lock nothing else writes the shard: the batch's
-    // offsets are consecutive.
-    for (const std::string_view data : records) {
-      absl::StatusOr<Offset> offset =
-          WriteToShard(*shard, shard_options_, key, data);
-      if (!offset.ok()) {
-        result.status = offset.status();
-        break;
-      }
-      if (result.count == 0) result.first = *offset;
-      ++result.count;
-    }
-    dropped = shard->index.TakeDropped();
-  }
-  memlog::internal::ShardWrites::Notify(*shard->log);
+  result.status =
+      WriteRun(*shard, key, routed->hash, records, [&result](Offset offset) {
+        if (result.count == 0) result.first = offset;
+        ++result.count;
+      });
   return result;
 } catch (const std::bad_alloc&) {
   WriteBatchResult failed;
@@ -397,18 +418,19 @@ absl::Status Log::WriteBatch(absl::Span<const KeyedRecord> records,
                                   " offsets; give one offset per record"));
   }
   for (Offset& offset : offsets) offset = kInvalidOffset;
-  std::vector<size_t> shard_of(records.size());
+  std::vector<Routed> routes(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    if (absl::Status status = CheckRecord(records[i].key, records[i].data);
+    if (absl::Status status =
+            CheckRecordFast(records[i].key, records[i].data);
         !status.ok()) {
       return MakeError(
           *GetErrorKind(status),
           absl::StrCat("record ", i, " of the batch: ", status.message(),
                        "; no record of the batch was written"));
     }
-    absl::StatusOr<size_t> index = Route(records[i].key);
-    if (!index.ok()) return index.status();
-    shard_of[i] = *index;
+    absl::StatusOr<Routed> routed = RouteForWrite(records[i].key);
+    if (!routed.ok()) return routed.status();
+    routes[i] = *routed;
   }
   if (closed()) {
     return MakeError(ErrorKind::kClosed, "log is closed; writes are refused");
@@ -418,27 +440,28 @@ absl::Status Log::WriteBatch(absl::Span<const KeyedRecord> records,
   std::vector<bool> done(records.size(), false);
   for (size_t first = 0; first < records.size(); ++first) {
     if (done[first]) continue;
-    const size_t index = shard_of[first];
+    const size_t index = routes[first].shard;
     Shard* shard = GetOrMakeShard(index);
     if (shard == nullptr) return OutOfMemoryError("a new shard");
-    internal::KeyIndex::Dropped dropped;  // freed after the lock
     absl::Status failed;
+    bool wake = false;
     {
       memlog::internal::MutexLock lock(&shard->mu);
       for (size_t i = first; i < records.size(); ++i) {
-        if (done[i] || shard_of[i] != index) continue;
+        if (done[i] || routes[i].shard != index) continue;
         done[i] = true;
-        absl::StatusOr<Offset> offset = WriteToShard(
-            *shard, shard_options_, records[i].key, records[i].data);
+        absl::StatusOr<Offset> offset =
+            WriteToShard(*shard, records[i].key, routes[i].hash,
+                         records[i].data, nullptr, &wake);
         if (!offset.ok()) {
           failed = offset.status();
           break;
         }
         offsets[i] = *offset;
       }
-      dropped = shard->index.TakeDropped();
     }
-    memlog::internal::ShardWrites::Notify(*shard->log);
+    if (wake) ShardWrites::Wake(*shard->log);
+    ShardWrites::Notify(*shard->log);
     if (!failed.ok()) return failed;
   }
   return absl::OkStatus();
@@ -694,7 +717,7 @@ absl::StatusOr<OffsetAtTime> Log::OffsetAt(std::string_view key,
     Offset shard_earliest;
     {
       memlog::internal::MutexLock lock(&shard->mu);
-      shard_earliest = EarliestRetained(*shard->log);
+      shard_earliest = ShardWrites::EarliestRetained(*shard->log);
       const OffsetRange range = shard->index.Range(key);
       if (range.earliest != kInvalidOffset) {
         Offset buffer[kChunk];
@@ -744,26 +767,19 @@ absl::StatusOr<OffsetAtTime> Log::ShardOffsetAt(size_t shard,
   return OutOfMemoryError("the seek's status");
 }
 
-absl::Status Log::Trim() {
+absl::Status Log::Trim() try {
   absl::Status first_failure;
   for (size_t i = 0; i < num_shards_; ++i) {
     Shard* shard = ShardIfMade(i);
     if (shard == nullptr) continue;
-    internal::KeyIndex::Dropped dropped;  // freed after the lock
-    {
-      memlog::internal::MutexLock lock(&shard->mu);
-      // An age purge may seal the active segment: the index follows.
-      const int64_t rotations_before = shard->log->stats().segments_rotated;
-      absl::Status trimmed = shard->log->Trim();
-      if (shard->log->stats().segments_rotated != rotations_before) {
-        shard->index.StartSegment(shard->log->NextOffset());
-      }
-      shard->index.FollowPurge(EarliestRetained(*shard->log));
-      dropped = shard->index.TakeDropped();
-      if (!trimmed.ok() && first_failure.ok()) first_failure = trimmed;
-    }
+    memlog::internal::MutexLock lock(&shard->mu);
+    absl::Status trimmed = ShardWrites::TrimLocked(*shard->log);
+    shard->index.FollowPurge(ShardWrites::EarliestRetained(*shard->log));
+    if (!trimmed.ok() && first_failure.ok()) first_failure = trimmed;
   }
   return first_failure;
+} catch (const std::bad_alloc&) {
+  return OutOfMemoryError("the trim's status");
 }
 
 LogStats Log::stats() const {

@@ -330,8 +330,25 @@ class Log {
                                 const ReplicaPosition* replica);
   // Validates `key` and returns its shard.
   absl::StatusOr<size_t> Route(std::string_view key) const;
+  // A key's shard and its hash in the shard's key index.
+  struct Routed {
+    size_t shard;
+    uint64_t hash;
+  };
+  // Route() for a write, which also files the key in the shard's index.
+  absl::StatusOr<Routed> RouteForWrite(std::string_view key) const;
   // Returns the status Write(key, data) fails with for bad input, or OK.
   absl::Status CheckRecord(std::string_view key, std::string_view data) const;
+  // CheckRecord() with the valid case inline, as a write's first step.
+  absl::Status CheckRecordFast(std::string_view key,
+                               std::string_view data) const;
+  // Writes records of one key to one shard, under one hold of its lock,
+  // then wakes its streams; `written` receives each offset in turn.
+  // Returns the first failure.
+  template <typename Written>
+  absl::Status WriteRun(internal::Shard& shard, std::string_view key,
+                        uint64_t hash, absl::Span<const std::string_view> data,
+                        Written written);
 
   // Returns shard `shard`, or nullptr if it was never used. Lock-free.
   internal::Shard* ShardIfMade(size_t shard) const;
@@ -351,6 +368,9 @@ class Log {
 
   const Options options_;
   const size_t num_shards_;
+  // Whether options_.sharder is a HashSharder, whose hash the key index
+  // reuses (and whose call Route() makes without a virtual call).
+  const bool hash_sharder_;
   // What every shard's memlog::Log is created with.
   const memlog::Options shard_options_;
   // Never written: reads of an unused shard go to it, so that they fail

@@ -27,10 +27,11 @@ class ShardReplicaWriter {
  public:
   // Appends `data` as a record of `key` at `offset` of shard `shard`, with
   // `created` as its timestamp, and returns `offset`. `offset` must be the
-  // shard's next offset (its start offset when it holds nothing yet: unlike
-  // memlog::ReplicaWriter, a shard's first replica record cannot skip
-  // ahead), and `created` must not be earlier than the shard's previous
-  // record's. Fails, writing nothing, with:
+  // shard's next offset, except for the first record a shard ever holds,
+  // which may skip ahead as memlog::ReplicaWriter's does (a mirror that
+  // starts past a stream's first sequence): the shard then starts there, and
+  // the offsets before it read as purged. `created` must not be earlier
+  // than the shard's previous record's. Fails, writing nothing, with:
   // - kFailedPrecondition (memlog::IsReplicaRefused) if `key` does not belong
   //   to `shard` under the log's sharder, if `offset` is not the next
   //   offset, or if `created` is earlier than the previous record's;

@@ -113,7 +113,7 @@ TEST(ShardReplicaWriterTest, WritesAKeyAtTheShardsNextOffset) {
   EXPECT_EQ(*(*log)->Range("k"), (OffsetRange{1, 2}));
 }
 
-TEST(ShardReplicaWriterTest, RefusesAnotherShardsKeyASkipAndABadShard) {
+TEST(ShardReplicaWriterTest, RefusesAnotherShardsKeyAndABadShard) {
   absl::StatusOr<std::unique_ptr<sharded::Log>> log =
       sharded::Log::Create({.num_shards = 4});
   ASSERT_TRUE(log.ok());
@@ -121,15 +121,40 @@ TEST(ShardReplicaWriterTest, RefusesAnotherShardsKeyASkipAndABadShard) {
   EXPECT_TRUE(IsReplicaRefused(sharded::ShardReplicaWriter::Append(
                                    **log, (shard + 1) % 4, "k", 0, At(1), "v")
                                    .status()));
-  // A shard's first record cannot skip ahead (its key index is aligned to
-  // the start offset).
-  EXPECT_TRUE(IsReplicaRefused(
-      sharded::ShardReplicaWriter::Append(**log, shard, "k", 3, At(1), "v")
-          .status()));
   EXPECT_TRUE(IsInvalidShard(
       sharded::ShardReplicaWriter::Append(**log, 4, "k", 0, At(1), "v")
           .status()));
   EXPECT_EQ(*(*log)->ShardRange(shard), OffsetRange{});
+}
+
+TEST(ShardReplicaWriterTest, FirstRecordOfAShardMaySkipAheadThenOffsetsAreDense) {
+  absl::StatusOr<std::unique_ptr<sharded::Log>> log =
+      sharded::Log::Create({.num_shards = 4, .shard = {.segment_size = 4}});
+  ASSERT_TRUE(log.ok());
+  const size_t shard = *(*log)->ShardFor("k");
+  EXPECT_EQ(
+      sharded::ShardReplicaWriter::Append(**log, shard, "k", 10, At(1), "a")
+          .value_or(kInvalidOffset),
+      10);
+  EXPECT_TRUE(IsReplicaRefused(
+      sharded::ShardReplicaWriter::Append(**log, shard, "k", 12, At(1), "b")
+          .status()));
+  // Past a segment boundary of the skipped-to start, so the key index
+  // follows a rotation at an offset no count boundary predicts.
+  for (Offset offset = 11; offset < 20; ++offset) {
+    ASSERT_EQ(sharded::ShardReplicaWriter::Append(**log, shard, "k", offset,
+                                                  At(1), "b")
+                  .value_or(kInvalidOffset),
+              offset);
+  }
+  EXPECT_TRUE(IsPurgedOffset((*log)->Read("k", 3).status()));
+  const absl::StatusOr<OffsetRange> range = (*log)->Range("k");
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(*range, ((*log)->ShardRange(shard)).value());
+  EXPECT_EQ(range->latest, 19);
+  absl::StatusOr<sharded::RecordView> latest = (*log)->ReadView("k", 19);
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->data(), "b");
 }
 
 }  // namespace

@@ -1,38 +1,73 @@
 // Copyright memlog authors.
 //
 // internal::ShardWrites: how sharded::Log writes its shards' logs. Not part
-// of the public API. A shard writes its log under a lock of its own (the
-// key index must follow the log), so it appends without running the
-// NotifyWhenWritten() handlers and runs them once that lock is released:
-// handlers never run under a writer's lock.
+// of the public API.
+//
+// A shard keeps its key index under its log's own writer lock, so that a
+// write takes one lock: the shard locks WriterLock(log), updates its index
+// around AppendLocked(), releases the lock, and only then wakes the log's
+// sleeping streams (Wake()) and runs its NotifyWhenWritten() handlers
+// (Notify()): nothing waits, and no user code runs, under a writer's lock.
 
 #ifndef MEMLOG_INTERNAL_SHARD_WRITES_H_
 #define MEMLOG_INTERNAL_SHARD_WRITES_H_
 
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "memlog/internal/mutex.h"
 #include "memlog/log.h"
 
 namespace memlog::internal {
 
 struct ShardWrites {
-  // Log::Write() without running the handlers.
-  static absl::StatusOr<Offset> Append(Log& log, std::string_view data) {
-    return log.Append(data, nullptr);
+  // The log's writer lock. Held by every write, Trim() and Close() of the
+  // log, and briefly by a stream that is about to sleep.
+  static Mutex& WriterLock(const Log& log) ABSL_LOCK_RETURNED(log.mu_) {
+    return log.mu_;
   }
-  // ReplicaWriter::Append() (memlog/replica.h) without running the
-  // handlers.
-  static absl::StatusOr<Offset> AppendReplica(Log& log, Offset offset,
-                                              absl::Time created,
-                                              std::string_view data) {
-    const ReplicaPosition position{offset, absl::ToUnixNanos(created)};
-    return log.Append(data, &position);
+
+  // Write() under WriterLock(log), without waking streams or running
+  // handlers; with `replica`, the replica write of memlog/replica.h. Sets
+  // `*wake` if Wake(log) must follow once the lock is released.
+  // REQUIRES: WriterLock(log) is held, and ValidateRecordData(data,
+  // log.options().max_record_bytes) is OK.
+  static absl::StatusOr<Offset> AppendLocked(Log& log, std::string_view data,
+                                             const ReplicaPosition* replica,
+                                             bool* wake)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return log.AppendValidLocked(data, replica, wake);
   }
+
+  // Log::Trim() under WriterLock(log). REQUIRES: WriterLock(log) is held.
+  static absl::Status TrimLocked(Log& log) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return log.TrimLocked();
+  }
+
+  // The earliest offset the log retains, or the next one to be written when
+  // it retains none. Exact under WriterLock(log); a snapshot otherwise.
+  static Offset EarliestRetained(const Log& log) {
+    const OffsetRange range = log.Range();
+    return range.earliest != kInvalidOffset ? range.earliest
+                                            : log.NextOffset();
+  }
+
+  // Wakes the streams sleeping on the log. REQUIRES: WriterLock(log) is not
+  // held.
+  static void Wake(const Log& log) { log.WakeWaiters(); }
+
   // Runs the handlers of every offset written so far. One relaxed load when
-  // none is pending.
-  static void Notify(const Log& log) { log.NotifyWritten(log.NextOffset() - 1); }
+  // none is pending. REQUIRES: WriterLock(log) is not held.
+  static void Notify(const Log& log) {
+    log.NotifyWritten(log.NextOffset() - 1);
+  }
+
+  // The replica position of sharded/replica.h in the log's terms.
+  static ReplicaPosition Position(Offset offset, absl::Time created) {
+    return ReplicaPosition{offset, absl::ToUnixNanos(created)};
+  }
 };
 
 }  // namespace memlog::internal

@@ -3,177 +3,194 @@
 #include "sharded/internal/key_index.h"
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 #include <utility>
 
+#include "xxhash.h"
 
 namespace memlog::sharded::internal {
-
 namespace {
 
-using Map = KeyIndex::Map;
-
-// Makes sure `map` has an entry for `key` with room for one more offset.
-void ReserveIn(Map& map, std::string_view key) {
-  auto it = map.find(key);
-  if (it == map.end()) it = map.try_emplace(std::string(key)).first;
-  std::vector<Offset>& offsets = it->second.offsets;
-  try {
-    // Geometric growth, as push_back's: reserve(size + 1) would reallocate
-    // and copy the key's offsets on every write.
-    if (offsets.size() == offsets.capacity()) {
-      offsets.reserve(std::max<size_t>(4, 2 * offsets.capacity()));
-    }
-  } catch (...) {
-    if (offsets.empty()) map.erase(it);
-    throw;
-  }
-}
-
-void EraseIfEmpty(Map& map, std::string_view key) {
-  if (auto it = map.find(key); it != map.end() && it->second.offsets.empty()) {
-    map.erase(it);
-  }
-}
+constexpr size_t kFirstCapacity = 16;
+constexpr size_t kFirstOffsets = 4;
+// A vector whose purged front is at least this long, and at least half of
+// it, is compacted: each offset is moved at most once, amortised O(1).
+constexpr size_t kCompactAfter = 32;
 
 }  // namespace
 
-void KeyIndex::Reserve(std::string_view key, bool may_start_segment) {
-  if (!empty()) ReserveIn(active_, key);
-  if (empty() || may_start_segment) {
-    try {
-      ReserveIn(next_segment_, key);
-    } catch (...) {
-      EraseIfEmpty(active_, key);
-      throw;
+uint64_t KeyIndex::Hash(std::string_view key) {
+  return XXH3_64bits(key.data(), key.size());
+}
+
+KeyIndex::Entry* KeyIndex::Entry::Make(std::string_view key, uint64_t hash) {
+  void* raw = ::operator new(sizeof(Entry) + key.size());
+  Entry* entry = new (raw) Entry(hash, static_cast<uint32_t>(key.size()));
+  std::memcpy(static_cast<char*>(raw) + sizeof(Entry), key.data(), key.size());
+  return entry;
+}
+
+void KeyIndex::Entry::Free(Entry* entry) {
+  entry->~Entry();
+  ::operator delete(entry);
+}
+
+bool KeyIndex::Entry::DropBelow(Offset earliest) {
+  const auto begin = offsets_.begin() + static_cast<ptrdiff_t>(head_);
+  const auto kept = std::lower_bound(begin, offsets_.end(), earliest);
+  const auto dropped = static_cast<size_t>(kept - begin);
+  first_seq_ += static_cast<int64_t>(dropped);
+  head_ += dropped;
+  if (head_ == offsets_.size()) return false;
+  if (head_ >= kCompactAfter && 2 * head_ >= offsets_.size()) {
+    offsets_.erase(offsets_.begin(),
+                   offsets_.begin() + static_cast<ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  return true;
+}
+
+KeyIndex::~KeyIndex() {
+  for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i) {
+    if (buckets_[i].entry != nullptr) Entry::Free(buckets_[i].entry);
+  }
+}
+
+size_t KeyIndex::Probe(std::string_view key, uint64_t hash) const {
+  for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const Bucket& bucket = buckets_[i];
+    if (bucket.entry == nullptr ||
+        (bucket.hash == hash && bucket.entry->key() == key)) {
+      return i;
     }
   }
 }
 
-void KeyIndex::CancelReserve(std::string_view key) {
-  // Only an entry made by the reservation is empty; a key's entry with
-  // offsets just keeps the spare capacity.
-  EraseIfEmpty(active_, key);
-  EraseIfEmpty(next_segment_, key);
+const KeyIndex::Entry* KeyIndex::Find(std::string_view key) const {
+  if (size_ == 0) return nullptr;
+  return buckets_[Probe(key, Hash(key))].entry;
 }
 
-void KeyIndex::Advance(Map next, Offset base) {
-  // The old history goes to dropped_ to be freed outside the lock; a map
-  // still waiting there from an earlier purge (nobody took it) is freed now.
-  Map& slot = dropped_[0].empty() ? dropped_[0] : dropped_[1];
-  slot = std::move(history_);
-  history_ = std::move(active_);
-  history_base_ = active_base_;
-  active_ = std::move(next);
-  active_base_ = base;
+void KeyIndex::Grow() {
+  const size_t capacity = buckets_ == nullptr ? kFirstCapacity : 2 * (mask_ + 1);
+  auto grown = std::make_unique<Bucket[]>(capacity);  // may throw: no change
+  const size_t mask = capacity - 1;
+  for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i) {
+    if (buckets_[i].entry == nullptr) continue;
+    size_t j = buckets_[i].hash & mask;
+    while (grown[j].entry != nullptr) j = (j + 1) & mask;
+    grown[j] = buckets_[i];
+  }
+  buckets_ = std::move(grown);
+  mask_ = mask;
 }
 
-void KeyIndex::StartSegment(Offset base) {
-  if (empty()) return;  // nothing to purge; the first Add() starts one
-  // The failed write's segment has no record yet; next_segment_ keeps its
-  // reservations for whichever write starts a segment next.
-  Advance(Map(), base);
+void KeyIndex::Erase(size_t bucket) {
+  Entry::Free(buckets_[bucket].entry);
+  --size_;
+  // Backward-shift deletion: an entry later in the run moves into the hole
+  // unless its home bucket lies cyclically after the hole.
+  size_t hole = bucket;
+  for (size_t i = (hole + 1) & mask_; buckets_[i].entry != nullptr;
+       i = (i + 1) & mask_) {
+    const size_t home = buckets_[i].hash & mask_;
+    const bool home_after_hole =
+        hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+    if (!home_after_hole) {
+      buckets_[hole] = buckets_[i];
+      hole = i;
+    }
+  }
+  buckets_[hole] = Bucket();
+}
+
+KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
+  if (buckets_ == nullptr || 2 * (size_ + 1) > mask_ + 1) Grow();
+  Bucket& bucket = buckets_[Probe(key, hash)];
+  if (Entry* found = bucket.entry; found != nullptr) {
+    std::vector<Offset>& offsets = found->offsets_;
+    if (offsets.size() == offsets.capacity()) {
+      if (found->head_ > 0) {
+        // Room from the purged front, without allocating.
+        offsets.erase(offsets.begin(),
+                      offsets.begin() + static_cast<ptrdiff_t>(found->head_));
+        found->head_ = 0;
+      } else {
+        // Geometric growth, as push_back's; may throw, changing nothing.
+        offsets.reserve(2 * offsets.capacity());
+      }
+    }
+    return found;
+  }
+  Entry* made = Entry::Make(key, hash);
+  try {
+    made->offsets_.reserve(kFirstOffsets);
+  } catch (...) {
+    Entry::Free(made);
+    throw;
+  }
+  bucket = Bucket{hash, made};
+  ++size_;
+  return made;
+}
+
+void KeyIndex::CancelReserve(Entry* entry) {
+  if (!entry->offsets().empty()) return;  // keeps the spare room
+  Erase(Probe(entry->key(), entry->hash_));
+}
+
+void KeyIndex::Add(Entry* entry, Offset offset) {
+  if (entry->offsets().empty()) {
+    entry->chain_ = offset;
+    entry->first_seq_ = 0;
+  }
+  entry->offsets_.push_back(offset);  // Reserve() made the room
 }
 
 void KeyIndex::FollowPurge(Offset log_earliest) {
-  // The history's records lie before active_base_: purged once the log's
-  // earliest retained offset reaches it.
-  if (history_base_ != kInvalidOffset && log_earliest >= active_base_) {
-    Map& slot = dropped_[0].empty() ? dropped_[0] : dropped_[1];
-    slot = std::move(history_);
-    history_.clear();
-    history_base_ = kInvalidOffset;
-  }
-}
-
-void KeyIndex::Add(std::string_view key, Offset offset, bool starts_segment) {
-  if (starts_segment || empty()) {
-    Map next = std::move(next_segment_);
-    next_segment_.clear();
-    // Reservations for keys that did not write here are dropped with the
-    // old maps, outside the lock; entries stay empty until used.
-    Advance(std::move(next), offset);
-  }
-  // Reserve() made the entry and the room for the offset.
-  auto it = active_.find(key);
-  KeyRecords& records = it->second;
-  if (records.offsets.empty()) {
-    // Continue the key's chain from the history, or start a new one.
-    if (const KeyRecords* h = Find(key).history; h != nullptr) {
-      records.chain = h->chain;
-      records.first_seq =
-          h->first_seq + static_cast<int64_t>(h->offsets.size());
+  if (log_earliest <= purged_below_) return;
+  purged_below_ = log_earliest;
+  // Erase() moves entries only backwards (or from the table's start to its
+  // end), so re-examining the bucket it refilled visits every entry.
+  for (size_t i = 0; size_ > 0 && i <= mask_;) {
+    Entry* entry = buckets_[i].entry;
+    if (entry != nullptr && !entry->DropBelow(log_earliest)) {
+      Erase(i);
     } else {
-      records.chain = offset;
-      records.first_seq = 0;
+      ++i;
     }
   }
-  records.offsets.push_back(offset);
-}
-
-KeyIndex::Entries KeyIndex::Find(std::string_view key) const {
-  Entries entries{nullptr, nullptr};
-  if (auto h = history_.find(key);
-      h != history_.end() && !h->second.offsets.empty()) {
-    entries.history = &h->second;
-  }
-  if (auto a = active_.find(key);
-      a != active_.end() && !a->second.offsets.empty()) {
-    entries.active = &a->second;
-  }
-  return entries;
 }
 
 KeyIndex::Cursor KeyIndex::Seek(std::string_view key, Offset from) const {
-  const Entries entries = Find(key);
   Cursor cursor;
-  for (const KeyRecords* records : {entries.history, entries.active}) {
-    if (records == nullptr) continue;
-    cursor.chain = records->chain;
-    const auto it = std::lower_bound(records->offsets.begin(),
-                                     records->offsets.end(), from);
-    cursor.seq = records->first_seq + (it - records->offsets.begin());
-    if (it != records->offsets.end()) {
-      cursor.next = *it;
-      return cursor;
-    }
-  }
+  const Entry* entry = Find(key);
+  if (entry == nullptr) return cursor;
+  const absl::Span<const Offset> offsets = entry->offsets();
+  const auto it = std::lower_bound(offsets.begin(), offsets.end(), from);
+  cursor.chain = entry->chain_;
+  cursor.seq = entry->first_seq_ + (it - offsets.begin());
+  if (it != offsets.end()) cursor.next = *it;
   return cursor;
 }
 
 size_t KeyIndex::Collect(std::string_view key, Offset from,
                          absl::Span<Offset> out) const {
-  const Entries entries = Find(key);
-  size_t count = 0;
-  for (const KeyRecords* records : {entries.history, entries.active}) {
-    if (records == nullptr) continue;
-    auto it = std::lower_bound(records->offsets.begin(), records->offsets.end(),
-                               from);
-    for (; it != records->offsets.end() && count < out.size(); ++it) {
-      out[count++] = *it;
-    }
-  }
+  const Entry* entry = Find(key);
+  if (entry == nullptr) return 0;
+  const absl::Span<const Offset> offsets = entry->offsets();
+  const auto it = std::lower_bound(offsets.begin(), offsets.end(), from);
+  const size_t count =
+      std::min(out.size(), static_cast<size_t>(offsets.end() - it));
+  std::copy_n(it, count, out.begin());
   return count;
 }
 
 OffsetRange KeyIndex::Range(std::string_view key) const {
-  const Entries entries = Find(key);
-  const KeyRecords* first =
-      entries.history != nullptr ? entries.history : entries.active;
-  const KeyRecords* last =
-      entries.active != nullptr ? entries.active : entries.history;
-  if (first == nullptr) return {};
-  return {first->offsets.front(), last->offsets.back()};
-}
-
-size_t KeyIndex::key_count() const {
-  size_t count = 0;
-  for (const auto& [key, records] : active_) {
-    if (!records.offsets.empty()) ++count;
-  }
-  for (const auto& [key, records] : history_) {
-    if (!records.offsets.empty() && Find(key).active == nullptr) ++count;
-  }
-  return count;
+  const Entry* entry = Find(key);
+  if (entry == nullptr) return {};
+  return {entry->offsets().front(), entry->offsets().back()};
 }
 
 }  // namespace memlog::sharded::internal

@@ -3,23 +3,25 @@
 // internal::KeyIndex: which offsets of one shard hold each key's records. Not
 // part of the public API.
 //
-// Design: the index mirrors the two segments of the shard's memlog::Log, one
-// map per segment from key to the key's offsets in that segment (ascending).
-// The caller tells the index where the log started a segment (by count every
-// segment_size offsets; by bytes or age anywhere): Add() of the record that
-// started one, or StartSegment() for a write that rotated the log and then
-// failed, makes the active map the history and drops the old history, as the
-// log purged its history; FollowPurge() drops a history that the log purged
-// without rotating (by age). So the index holds an
-// entry for exactly the records the log retains, and its memory follows
-// theirs: 8 bytes per record plus one map entry (the key and a vector) per key
-// per segment. Finding a key's next record is a hash lookup and a binary
+// Design: one open-addressing hash table (linear probing, at most half full)
+// from a key's XXH3 hash to the key's entry; the entry holds the key's bytes
+// and its retained offsets, ascending, in one vector. A write finds or makes
+// its key's entry with one probe (the sharded log hands over the hash it
+// already computed to pick the shard) and appends its offset. The index does
+// not mirror the log's segments: after each write or trim the caller passes
+// the log's earliest retained offset to FollowPurge(), which drops every
+// offset below it, and the keys left with none, in one sweep of the table
+// when (and only when) the log purged something. So the index holds an entry
+// for exactly the records the log retains, whatever made the log rotate
+// (count, bytes, age) and wherever its first segment started, and its memory
+// follows theirs: 8 bytes per record (up to twice that while a key's vector
+// has room to grow) plus one entry (64 bytes and the key) and two buckets
+// (32 bytes) per key. Finding a key's records is one probe and a binary
 // search; other keys are never scanned.
 //
 // Failure: Reserve() allocates everything the following Add() needs, so that
-// once the log has accepted a record, recording it cannot fail. Maps that are
-// dropped are kept until TakeDropped(), so that the caller frees them after
-// releasing its lock rather than on the write path under it.
+// once the log has accepted a record, recording it cannot fail; a Reserve()
+// that throws leaves the index as it was.
 //
 // Numbering: each key's records also carry a sequence number, so that a
 // stream that fell behind can tell how many of its key's records were purged.
@@ -29,17 +31,15 @@
 // new chain at 0, because its old count was dropped with its last record (the
 // index keeps nothing per key beyond the retained records).
 //
-// Thread-safety: none; the owning shard's mutex guards every call.
+// Thread-safety: none; the owning shard's lock guards every call.
 
 #ifndef MEMLOG_SHARDED_INTERNAL_KEY_INDEX_H_
 #define MEMLOG_SHARDED_INTERNAL_KEY_INDEX_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <string>
+#include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -62,39 +62,36 @@ class KeyIndex {
     int64_t seq = 0;
   };
 
+  // One key's records; owned by the index.
+  class Entry;
+
   KeyIndex() = default;
+  ~KeyIndex();
+  KeyIndex(const KeyIndex&) = delete;
+  KeyIndex& operator=(const KeyIndex&) = delete;
 
-  // Makes room for Add(key, offset, starts_segment) with `starts_segment`
-  // false, and also true if `may_start_segment`, so that it cannot fail.
-  // Throws std::bad_alloc if memory runs out, leaving the index as it was.
-  void Reserve(std::string_view key, bool may_start_segment);
+  // The hash the index files `key` under (XXH3-64, as HashSharder's).
+  static uint64_t Hash(std::string_view key);
 
-  // Forgets a Reserve(key, ...) that no Add() followed (the write failed).
-  // Never throws.
-  void CancelReserve(std::string_view key);
+  // Returns the entry of `key`, whose Hash() is `hash`, made if the key has
+  // none, with room for one more offset, so that Add() cannot fail. Throws
+  // std::bad_alloc if memory runs out, leaving the index as it was.
+  Entry* Reserve(std::string_view key, uint64_t hash);
 
-  // Records that `offset` holds a record of `key`, the first of a new
-  // segment of the log if `starts_segment`. Never throws.
+  // Forgets a Reserve() that no Add() followed (the write failed): an entry
+  // it made goes again. Never throws.
+  void CancelReserve(Entry* entry);
+
+  // Records that `offset` holds a record of the entry's key. Never throws.
   // REQUIRES: `offset` is larger than every offset added before, and
-  // Reserve(key, may_start_segment >= starts_segment) was called since the
-  // last Add().
-  void Add(std::string_view key, Offset offset, bool starts_segment);
+  // Reserve() returned `entry` since the last Add().
+  void Add(Entry* entry, Offset offset);
 
-  // Follows a rotation of the log whose write then failed: the active map
-  // becomes the history, as the log's did, and the new (empty) active
-  // segment starts at `base`. Never throws.
-  void StartSegment(Offset base);
-
-  // Drops the history if the log's earliest retained offset is past it.
+  // Drops the offsets below `log_earliest`, the log's earliest retained
+  // offset (or its next offset, when it retains none), and the keys left
+  // without any. Costs a comparison unless the log purged since the last
+  // call. Never throws.
   void FollowPurge(Offset log_earliest);
-
-  // Whether no segment was started yet (the log was never written).
-  bool empty() const { return active_base_ == kInvalidOffset; }
-
-  // Hands over the maps dropped since the last call, for the caller to free
-  // outside its lock.
-  struct Dropped;
-  Dropped TakeDropped();
 
   // Returns where `key`'s records stand from `from` on.
   Cursor Seek(std::string_view key, Offset from) const;
@@ -109,66 +106,61 @@ class KeyIndex {
   OffsetRange Range(std::string_view key) const;
 
   // The number of distinct keys with a retained record.
-  size_t key_count() const;
-
-  // A key's records in one segment.
-  struct KeyRecords {
-    Offset chain = kInvalidOffset;
-    int64_t first_seq = 0;        // the number of offsets[0]
-    std::vector<Offset> offsets;  // ascending; empty only while reserved
-  };
-  // Looks up std::string keys by std::string_view without a copy.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const {
-      return std::hash<std::string_view>()(key);
-    }
-  };
-  // std::unordered_map rather than absl::flat_hash_map: an insertion that
-  // runs out of memory leaves it unchanged (flat_hash_map's rehash may be
-  // left half done), which is what lets a failed write leave the index as
-  // it was.
-  using Map =
-      std::unordered_map<std::string, KeyRecords, KeyHash, std::equal_to<>>;
+  size_t key_count() const { return size_; }
 
  private:
-
-  // The index's entries, history first, for `key`; null where absent.
-  struct Entries {
-    const KeyRecords* history;
-    const KeyRecords* active;
+  struct Bucket {
+    uint64_t hash = 0;
+    Entry* entry = nullptr;  // null: empty
   };
-  // Null for a key without a map entry or with an empty one (a reservation
-  // that has not been used).
-  Entries Find(std::string_view key) const;
-  // Makes the active map (of the segment at active_base_) the history and
-  // `next` the active map, of the segment at `base`.
-  void Advance(Map next, Offset base);
 
-  // The first offset of the active map's segment (as far as the index knows
-  // it: after StartSegment(), the base of the failed write's segment is not
-  // known and the previous one stays); kInvalidOffset before the first
-  // segment.
-  Offset active_base_ = kInvalidOffset;
-  // The first offset of the history's segment, or kInvalidOffset.
-  Offset history_base_ = kInvalidOffset;
-  Map active_;
-  Map history_;
-  // Reserve()d for the next segment: the keys of writes that might have
-  // started it. Entries stay empty until an Add() starts the segment.
-  Map next_segment_;
-  // Maps dropped since the last TakeDropped().
-  Map dropped_[2];
+  // The entry of `key`, or null.
+  const Entry* Find(std::string_view key) const;
+  // The bucket holding `key`'s entry, or the empty one where it would go.
+  size_t Probe(std::string_view key, uint64_t hash) const;
+  // Doubles the table (or makes its first), rehashing into a new one before
+  // the old is let go. Throws std::bad_alloc, changing nothing.
+  void Grow();
+  // Removes and frees the entry in `bucket`, moving later entries of its
+  // probe run back so that no lookup stops short.
+  void Erase(size_t bucket);
 
- public:
-  struct Dropped {
-    Map maps[2];
-  };
+  std::unique_ptr<Bucket[]> buckets_;
+  size_t mask_ = 0;  // capacity - 1; 0 with no table
+  size_t size_ = 0;  // entries
+  // Offsets below this were dropped by FollowPurge().
+  Offset purged_below_ = 0;
 };
 
-inline KeyIndex::Dropped KeyIndex::TakeDropped() {
-  return {{std::move(dropped_[0]), std::move(dropped_[1])}};
-}
+class KeyIndex::Entry {
+ public:
+  std::string_view key() const {
+    return {reinterpret_cast<const char*>(this + 1), key_size_};
+  }
+  // The retained offsets, ascending.
+  absl::Span<const Offset> offsets() const {
+    return absl::MakeConstSpan(offsets_).subspan(head_);
+  }
+
+ private:
+  friend class KeyIndex;
+  // Makes an entry with the key's bytes right after it, in one allocation.
+  static Entry* Make(std::string_view key, uint64_t hash);
+  static void Free(Entry* entry);
+  Entry(uint64_t hash, uint32_t key_size) : hash_(hash), key_size_(key_size) {}
+
+  // Drops the offsets below `earliest`; returns whether any is left.
+  bool DropBelow(Offset earliest);
+
+  const uint64_t hash_;
+  Offset chain_ = kInvalidOffset;
+  int64_t first_seq_ = 0;  // the number of offsets()[0]
+  // offsets_[head_..] are retained; the ones before were purged and are
+  // overwritten when the vector is compacted.
+  size_t head_ = 0;
+  const uint32_t key_size_;
+  std::vector<Offset> offsets_;
+};
 
 }  // namespace memlog::sharded::internal
 

@@ -2,14 +2,17 @@
 //
 // internal::Shard: one shard of a sharded log. Not part of the public API.
 //
-// Design: a shard is a memlog::Log plus the KeyIndex of its records. A sharded
-// log makes a shard on its first use, so an unused shard costs one pointer.
-// `mu` is held across each write to the log and the index update that
-// follows, so the index learns of records in offset order, and a reader that
-// takes `mu` after seeing offset N in the log finds N in the index too. Reads
-// of records take no lock (memlog::Log reads are lock-free); reads of the
-// index take `mu` briefly. Lock order: `mu` before the log's own lock; nothing
-// waits while holding `mu`.
+// Design: a shard is a memlog::Log plus the KeyIndex of its records, both
+// under one lock: the log's own writer lock, so that a write takes a single
+// lock and touches one lock's cache line. A sharded log makes a shard on its
+// first use, so an unused shard costs one pointer. `mu` is held across each
+// write to the log (ShardWrites::AppendLocked()) and the index update around
+// it, so the index learns of records in offset order, and a reader that takes
+// `mu` after seeing offset N in the log finds N in the index too. Reads of
+// records take no lock (memlog::Log reads are lock-free); reads of the index
+// take `mu` briefly. Nothing waits while holding `mu`, and no log call that
+// takes the writer lock itself (Write(), Trim(), Close(),
+// NotifyWhenWritten(), WaitFor()) is made under it.
 
 #ifndef MEMLOG_SHARDED_INTERNAL_SHARD_H_
 #define MEMLOG_SHARDED_INTERNAL_SHARD_H_
@@ -19,6 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "memlog/internal/mutex.h"
+#include "memlog/internal/shard_writes.h"
 #include "memlog/log.h"
 #include "sharded/internal/key_index.h"
 
@@ -28,14 +32,16 @@ namespace memlog::sharded::internal {
 // contend on one line.
 struct alignas(64) Shard {
   explicit Shard(std::unique_ptr<memlog::Log> shard_log)
-      : log(std::move(shard_log)) {}
+      : log(std::move(shard_log)),
+        mu(memlog::internal::ShardWrites::WriterLock(*log)) {}
 
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  mutable memlog::internal::Mutex mu;
   // Written only by the sharded log, under `mu`.
   const std::unique_ptr<memlog::Log> log;
+  // The log's writer lock.
+  memlog::internal::Mutex& mu;
   KeyIndex index ABSL_GUARDED_BY(mu);
 };
 
