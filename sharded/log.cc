@@ -70,7 +70,7 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
                                     const ReplicaAt* replica, bool* wake)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   thread_local std::string buffer;
-  internal::EncodeRecord(key, data, &buffer);
+  const std::string_view stored = internal::EncodeRecord(key, data, &buffer);
   internal::KeyIndex::Entry* entry;
   try {
     entry = shard.index.Reserve(key, hash);
@@ -86,7 +86,7 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
   absl::StatusOr<Offset> offset;
   try {
     offset = ShardWrites::AppendLocked(
-        log, buffer, replica != nullptr ? &position : nullptr, &woken);
+        log, stored, replica != nullptr ? &position : nullptr, &woken);
   } catch (const std::bad_alloc&) {
     // Only a failure's status throws: nothing was appended.
     shard.index.CancelReserve(entry);

@@ -111,7 +111,30 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
       if (total > 0) return {static_cast<int64_t>(total), absl::OkStatus()};
       return {0, WaitError(MakeError(ErrorKind::kWaitCancelled, ""))};
     }
-    const size_t wanted = std::min(kChunk, batch.size() - total);
+    // Records located by an earlier call: read without the lock.
+    while (located_next_ < located_end_ && total < batch.size()) {
+      const Offset offset = located_[located_next_];
+      absl::StatusOr<memlog::RecordView> stored = log_->ReadView(offset);
+      if (!stored.ok()) {
+        // Purged since: the locked path below reports the lag.
+        located_next_ = located_end_ = 0;
+        break;
+      }
+      absl::StatusOr<RecordView> view =
+          RecordAccess::Decode(*std::move(stored));
+      if (!view.ok()) return {static_cast<int64_t>(total), view.status()};
+      batch[total++] = *std::move(view);
+      ++located_next_;
+      position_ = offset + 1;
+      ++known_seq_;
+    }
+    if (total == batch.size()) {
+      return {static_cast<int64_t>(total), absl::OkStatus()};
+    }
+    // Locates at least kLocated records, so that a stream read one record
+    // at a time takes the lock once per kLocated of them.
+    const size_t wanted =
+        std::min(kChunk, std::max(kLocated, batch.size() - total));
     size_t found = 0;
     KeyIndex::Cursor cursor;
     {
@@ -151,9 +174,13 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
     }
 
     size_t read = 0;
-    for (; read < found; ++read) {
+    bool purged = false;
+    for (; read < found && total < batch.size(); ++read) {
       absl::StatusOr<memlog::RecordView> stored = log_->ReadView(offsets[read]);
-      if (!stored.ok()) break;  // purged since the lookup: rescan
+      if (!stored.ok()) {  // purged since the lookup: rescan
+        purged = true;
+        break;
+      }
       absl::StatusOr<RecordView> view =
           RecordAccess::Decode(*std::move(stored));
       if (!view.ok()) return {static_cast<int64_t>(total), view.status()};
@@ -161,8 +188,17 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
       position_ = offsets[read] + 1;
       known_seq_ = cursor.seq + static_cast<int64_t>(read) + 1;
     }
-    if (total == batch.size()) return {static_cast<int64_t>(total), absl::OkStatus()};
-    if (read < found) continue;
+    if (total == batch.size()) {
+      // The rest were located beyond the batch (at most kLocated - 1).
+      if (!purged) {
+        located_end_ = static_cast<uint32_t>(
+            std::copy(offsets + read, offsets + found, located_.begin()) -
+            located_.begin());
+        located_next_ = 0;
+      }
+      return {static_cast<int64_t>(total), absl::OkStatus()};
+    }
+    if (purged) continue;
     if (found == wanted) continue;  // a full chunk: there may be more already
     if (total > 0) return {static_cast<int64_t>(total), absl::OkStatus()};
     // Sleep until the shard writes `position_`. A write of another key wakes

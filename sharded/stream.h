@@ -27,6 +27,7 @@
 #define MEMLOG_SHARDED_STREAM_H_
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <stop_token>
 #include <string>
@@ -145,6 +146,13 @@ class Stream {
   // recorded while every offset below position_ is written.
   Offset known_chain_ = kInvalidOffset;
   int64_t known_seq_ = 0;
+  // Offsets of the key's next records, located under the shard's lock by an
+  // earlier call and not returned yet: Next() reads them without the lock or
+  // an index lookup. located_[located_next_, located_end_) follow position_.
+  static constexpr size_t kLocated = 16;
+  std::array<Offset, kLocated> located_;
+  uint32_t located_next_ = 0;
+  uint32_t located_end_ = 0;
 };
 
 // Reads every record of one shard, of any key, in offset order: what a

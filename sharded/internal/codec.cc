@@ -3,6 +3,7 @@
 #include "sharded/internal/codec.h"
 
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -27,18 +28,22 @@ size_t EncodedSize(std::string_view key, std::string_view data) {
   return LengthPrefixSize(key.size()) + key.size() + data.size();
 }
 
-void EncodeRecord(std::string_view key, std::string_view data,
-                  std::string* out) {
-  out->clear();
-  out->reserve(EncodedSize(key, data));
+std::string_view EncodeRecord(std::string_view key, std::string_view data,
+                              std::string* buffer) {
+  const size_t size = EncodedSize(key, data);
+  // Written through a pointer: a buffer kept at its largest size makes this
+  // two copies and the prefix, with no bookkeeping per byte.
+  if (buffer->size() < size) buffer->resize(size);
+  char* out = buffer->data();
   size_t length = key.size();
   while (length >= 0x80) {
-    out->push_back(static_cast<char>((length & 0x7f) | 0x80));
+    *out++ = static_cast<char>((length & 0x7f) | 0x80);
     length >>= 7;
   }
-  out->push_back(static_cast<char>(length));
-  out->append(key);
-  out->append(data);
+  *out++ = static_cast<char>(length);
+  std::memcpy(out, key.data(), key.size());
+  std::memcpy(out + key.size(), data.data(), data.size());
+  return {buffer->data(), size};
 }
 
 absl::StatusOr<KeySpan> DecodeKey(std::string_view stored) {

@@ -27,10 +27,11 @@ inline constexpr size_t kMaxLengthPrefixBytes = 3;
 // Returns the size of the stored form of a record.
 size_t EncodedSize(std::string_view key, std::string_view data);
 
-// Replaces `*out` with the stored form of a record.
+// Writes the stored form of a record into `*buffer`, growing it if it is
+// too small (never shrinking it), and returns the bytes written.
 // REQUIRES: key.size() <= kMaxKeyBytes.
-void EncodeRecord(std::string_view key, std::string_view data,
-                  std::string* out);
+std::string_view EncodeRecord(std::string_view key, std::string_view data,
+                              std::string* buffer);
 
 // Where the key lies within a stored record.
 struct KeySpan {
