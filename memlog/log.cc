@@ -36,6 +36,8 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
 
 Log::Log(Options options)
     : options_(std::move(options)),
+      custom_clock_(static_cast<bool>(options_.clock)),
+      has_max_age_(options_.max_age.has_value()),
       next_(options_.start_offset),
       earliest_(options_.start_offset),
       notifier_(std::make_shared<internal::WriteNotifier>()) {}
@@ -58,7 +60,7 @@ Log::~Log() {
 }
 
 absl::StatusOr<int64_t> Log::NowUnixNanos() const {
-  if (options_.clock) {
+  if (custom_clock_) {
     try {
       // Saturates outside what int64 nanoseconds since 1970 can hold.
       return absl::ToUnixNanos(options_.clock());
@@ -95,7 +97,10 @@ absl::StatusOr<Offset> Log::Write(std::string_view data) {
 void Log::NotifyWritten(Offset written) const {
   // This load comes after the write's critical section (see
   // internal/write_notifier.h for why relaxed is enough).
-  if (notifier_->has_pending()) notifier_->RunWritten(written + 1);
+  if (notifications_used_.load(std::memory_order_relaxed) &&
+      notifier_->has_pending()) {
+    notifier_->RunWritten(written + 1);
+  }
 }
 
 absl::StatusOr<WriteNotification> Log::NotifyWhenWritten(
@@ -108,6 +113,9 @@ absl::StatusOr<WriteNotification> Log::NotifyWhenWritten(
     internal::WriteNotifier::Run(handler, absl::OkStatus());
     return WriteNotification();
   }
+  // Before the request is counted, so that a write that sees the count (see
+  // below) also sees the flag.
+  notifications_used_.store(true, std::memory_order_relaxed);
   WriteNotification notification = notifier_->Add(offset, handler);
   // Counted in the registry first, then checked under the writer lock: a
   // write either shows here or sees the request (write_notifier.h).
@@ -184,7 +192,7 @@ absl::StatusOr<Offset> Log::AppendValidLocked(
     if (!now.ok()) return WriteFailed(now.status());
     // Monotonic: a clock stepping back never orders records out of time.
     created = std::max(*now, last_created_);
-    if (options_.max_age.has_value()) PurgeByAge(*now);
+    if (has_max_age_) PurgeByAge(*now);
   } else {
     // The first record of a log that never held one may skip ahead: the
     // offsets before it then read as purged.
@@ -201,7 +209,7 @@ absl::StatusOr<Offset> Log::AppendValidLocked(
                              std::memory_order_relaxed);
       offset = replica->offset;
     }
-    if (options_.max_age.has_value()) {
+    if (has_max_age_) {
       const absl::StatusOr<int64_t> now = NowUnixNanos();
       if (!now.ok()) return WriteFailed(now.status());
       PurgeByAge(*now);

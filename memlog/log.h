@@ -60,6 +60,9 @@
 namespace memlog {
 namespace sharded {
 class Stream;
+namespace internal {
+struct Shard;
+}  // namespace internal
 }  // namespace sharded
 
 namespace internal {
@@ -380,6 +383,10 @@ class Log {
   // The writer lock: serializes writes and rotations. Its own cache line,
   // away from what readers load.
   alignas(64) mutable internal::Mutex mu_;
+  // Copies of what every write asks of options_, on the line the writer
+  // dirties anyway (options_ would cost a cache line of its own per write).
+  const bool custom_clock_;
+  const bool has_max_age_;
   // Threads in WaitFor() (which may sleep). Incremented under mu_, before
   // the waiter checks next_, so that a write that publishes later (and reads
   // this under mu_) sees it and wakes them; decremented without the lock. A
@@ -409,6 +416,9 @@ class Log {
   // Payload bytes written. On next_'s line, which every write dirties
   // anyway; written under mu_, read racily by stats().
   std::atomic<int64_t> bytes_written_{0};
+  // Set, and never cleared, by the first NotifyWhenWritten(): until then a
+  // write checks this line it dirties anyway instead of the notifier's.
+  mutable std::atomic<bool> notifications_used_{false};
   // The offsets a replica's first record skipped (memlog/replica.h); written
   // once under mu_.
   std::atomic<int64_t> skipped_offsets_{0};
@@ -449,6 +459,9 @@ class Log {
   }
   friend class Stream;             // reads earliest_, counts lags
   friend class sharded::Stream;    // counts lags
+  // Holds its log by value (one allocation, no pointer to follow per write),
+  // made with options its sharded log validated.
+  friend struct sharded::internal::Shard;
 
   // The NotifyWhenWritten() requests; shared with their handles, which may
   // outlive the log. Its own lock, never held with mu_.

@@ -77,7 +77,7 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
   } catch (const std::bad_alloc&) {
     return OutOfMemoryError("the key index entry of a record");
   }
-  memlog::Log& log = *shard.log;
+  memlog::Log& log = shard.log;
   memlog::internal::ReplicaPosition position;
   if (replica != nullptr) {
     position = ShardWrites::Position(replica->offset, replica->created);
@@ -227,12 +227,8 @@ Shard* Log::GetOrMakeShard(size_t shard) const {
   if (made != nullptr) return made;
   std::unique_ptr<Shard> fresh;
   try {
-    // Fails only for lack of memory: Create() made empty_shard_ with the same
-    // options.
-    absl::StatusOr<std::unique_ptr<memlog::Log>> log =
-        memlog::Log::Create(shard_options_);
-    if (!log.ok()) return nullptr;
-    fresh = std::make_unique<Shard>(*std::move(log));
+    // Create() validated the options (it made empty_shard_ with them).
+    fresh = std::make_unique<Shard>(shard_options_);
   } catch (const std::bad_alloc&) {
     return nullptr;
   }
@@ -244,14 +240,14 @@ Shard* Log::GetOrMakeShard(size_t shard) const {
     // after installing the shard (both sequentially consistent): either the
     // scan finds this shard or this sees the flag, so no shard stays open
     // after Close().
-    if (closed_.load(std::memory_order_seq_cst)) made->log->Close();
+    if (closed_.load(std::memory_order_seq_cst)) made->log.Close();
   }
   return made;
 }
 
 const memlog::Log& Log::LogOrEmpty(size_t shard) const {
   const Shard* made = ShardIfMade(shard);
-  return made != nullptr ? *made->log : *empty_shard_;
+  return made != nullptr ? made->log : *empty_shard_;
 }
 
 absl::Status Log::CheckRecord(std::string_view key,
@@ -311,8 +307,8 @@ absl::Status Log::WriteRun(Shard& shard, std::string_view key, uint64_t hash,
   }
   // Once the lock is released: streams sleep on the log's futex word, and
   // NotifyWhenWritten() handlers run no user code under a writer's lock.
-  if (wake) ShardWrites::Wake(*shard.log);
-  ShardWrites::Notify(*shard.log);
+  if (wake) ShardWrites::Wake(shard.log);
+  ShardWrites::Notify(shard.log);
   return failed;
 }
 
@@ -362,8 +358,8 @@ absl::StatusOr<Offset> Log::Append(std::string_view key, std::string_view data,
     memlog::internal::MutexLock lock(&shard->mu);
     offset = WriteToShard(*shard, key, routed->hash, data, &at, &wake);
   }
-  if (wake) ShardWrites::Wake(*shard->log);
-  if (offset.ok()) ShardWrites::Notify(*shard->log);
+  if (wake) ShardWrites::Wake(shard->log);
+  if (offset.ok()) ShardWrites::Notify(shard->log);
   return offset;
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a record of a sharded log");
@@ -460,8 +456,8 @@ absl::Status Log::WriteBatch(absl::Span<const KeyedRecord> records,
         offsets[i] = *offset;
       }
     }
-    if (wake) ShardWrites::Wake(*shard->log);
-    ShardWrites::Notify(*shard->log);
+    if (wake) ShardWrites::Wake(shard->log);
+    ShardWrites::Notify(shard->log);
     if (!failed.ok()) return failed;
   }
   return absl::OkStatus();
@@ -537,7 +533,7 @@ void Log::ReadBatchOfKey(std::string_view key, Offset start,
     }
     return;
   }
-  const memlog::Log& log = *shard->log;
+  const memlog::Log& log = shard->log;
   Offset cursor = start;
   Offset offsets[kChunk];
   const auto size = static_cast<int64_t>(batch.size());
@@ -633,7 +629,7 @@ absl::StatusOr<Stream> Log::StreamFrom(std::string_view key, Offset start,
   }
   Shard* shard = GetOrMakeShard(*index);
   if (shard == nullptr) return OutOfMemoryError("a new shard");
-  return Stream(shard, shard->log.get(), std::string(key), start,
+  return Stream(shard, &shard->log, std::string(key), start,
                 std::move(stop));
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("a stream");
@@ -673,7 +669,7 @@ absl::StatusOr<ShardStream> Log::ShardStreamFrom(size_t shard, Offset start,
   Shard* made = GetOrMakeShard(shard);
   if (made == nullptr) return OutOfMemoryError("a new shard");
   absl::StatusOr<memlog::Stream> stream =
-      made->log->StreamFrom(start, std::move(stop));
+      made->log.StreamFrom(start, std::move(stop));
   if (!stream.ok()) return stream.status();
   return ShardStream(*std::move(stream), shard);
 } catch (const std::bad_alloc&) {
@@ -684,7 +680,7 @@ void Log::Close() {
   closed_.store(true, std::memory_order_seq_cst);
   for (size_t i = 0; i < num_shards_; ++i) {
     if (Shard* shard = shards_[i].load(std::memory_order_seq_cst)) {
-      shard->log->Close();
+      shard->log.Close();
     }
   }
 }
@@ -694,7 +690,7 @@ MemoryUsage Log::memory_usage() const {
   for (size_t i = 0; i < num_shards_; ++i) {
     const Shard* shard = ShardIfMade(i);
     if (shard == nullptr) continue;
-    const MemoryUsage usage = shard->log->memory_usage();
+    const MemoryUsage usage = shard->log.memory_usage();
     total.records += usage.records;
     total.payload_bytes += usage.payload_bytes;
     total.allocated_bytes += usage.allocated_bytes;
@@ -717,7 +713,7 @@ absl::StatusOr<OffsetAtTime> Log::OffsetAt(std::string_view key,
     Offset shard_earliest;
     {
       memlog::internal::MutexLock lock(&shard->mu);
-      shard_earliest = ShardWrites::EarliestRetained(*shard->log);
+      shard_earliest = ShardWrites::EarliestRetained(shard->log);
       const OffsetRange range = shard->index.Range(key);
       if (range.earliest != kInvalidOffset) {
         Offset buffer[kChunk];
@@ -736,7 +732,7 @@ absl::StatusOr<OffsetAtTime> Log::OffsetAt(std::string_view key,
     while (low < high) {
       const size_t mid = low + (high - low) / 2;
       absl::StatusOr<memlog::RecordView> record =
-          shard->log->ReadView(offsets[mid]);
+          shard->log.ReadView(offsets[mid]);
       if (!record.ok() || absl::ToUnixNanos(record->created()) < target) {
         low = mid + 1;
       } else {
@@ -773,8 +769,8 @@ absl::Status Log::Trim() try {
     Shard* shard = ShardIfMade(i);
     if (shard == nullptr) continue;
     memlog::internal::MutexLock lock(&shard->mu);
-    absl::Status trimmed = ShardWrites::TrimLocked(*shard->log);
-    shard->index.FollowPurge(ShardWrites::EarliestRetained(*shard->log));
+    absl::Status trimmed = ShardWrites::TrimLocked(shard->log);
+    shard->index.FollowPurge(ShardWrites::EarliestRetained(shard->log));
     if (!trimmed.ok() && first_failure.ok()) first_failure = trimmed;
   }
   return first_failure;
@@ -785,7 +781,7 @@ absl::Status Log::Trim() try {
 LogStats Log::stats() const {
   LogStats total;
   for (size_t i = 0; i < num_shards_; ++i) {
-    if (const Shard* shard = ShardIfMade(i)) total += shard->log->stats();
+    if (const Shard* shard = ShardIfMade(i)) total += shard->log.stats();
   }
   return total;
 }
@@ -793,7 +789,7 @@ LogStats Log::stats() const {
 absl::StatusOr<LogStats> Log::ShardStats(size_t shard) const try {
   if (shard >= num_shards_) return NoSuchShard(shard, num_shards_);
   const Shard* made = ShardIfMade(shard);
-  return made != nullptr ? made->log->stats() : LogStats{};
+  return made != nullptr ? made->log.stats() : LogStats{};
 } catch (const std::bad_alloc&) {
   return OutOfMemoryError("the stats' status");
 }

@@ -17,8 +17,6 @@
 #ifndef MEMLOG_SHARDED_INTERNAL_SHARD_H_
 #define MEMLOG_SHARDED_INTERNAL_SHARD_H_
 
-#include <memory>
-#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "memlog/internal/mutex.h"
@@ -31,15 +29,16 @@ namespace memlog::sharded::internal {
 // Aligned to a cache line so that writers of neighbouring shards do not
 // contend on one line.
 struct alignas(64) Shard {
-  explicit Shard(std::unique_ptr<memlog::Log> shard_log)
-      : log(std::move(shard_log)),
-        mu(memlog::internal::ShardWrites::WriterLock(*log)) {}
+  // REQUIRES: memlog::ValidateOptions(options) is OK. Throws std::bad_alloc.
+  explicit Shard(const memlog::Options& options)
+      : log(options), mu(memlog::internal::ShardWrites::WriterLock(log)) {}
 
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  // Written only by the sharded log, under `mu`.
-  const std::unique_ptr<memlog::Log> log;
+  // Written only by the sharded log, under `mu`. Held by value: a write
+  // reaches the log's lines without a pointer to load first.
+  memlog::Log log;
   // The log's writer lock.
   memlog::internal::Mutex& mu;
   KeyIndex index ABSL_GUARDED_BY(mu);
