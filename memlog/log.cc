@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <new>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +38,7 @@ Log::Log(Options options)
       custom_clock_(static_cast<bool>(options_.clock)),
       has_max_age_(options_.max_age.has_value()),
       next_(options_.start_offset),
+      start_offset_(options_.start_offset),
       earliest_(options_.start_offset),
       notifier_(std::make_shared<internal::WriteNotifier>()) {}
 
@@ -501,7 +501,7 @@ absl::Status Log::PurgedOffsetError(Offset offset) const {
 }
 
 absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
-  if (offset < options_.start_offset || offset > kMaxOffset) {
+  if (offset < start_offset_ || offset > kMaxOffset) {
     return ImpossibleOffsetError(offset);
   }
   const Offset next = next_.load(std::memory_order_acquire);
@@ -732,12 +732,11 @@ absl::Status Log::WaitFor(Offset offset, absl::Time deadline,
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
-      // Reading the clock costs more than a poll: every 64th poll, which
-      // also yields, so that a writer waiting for this core gets it.
-      if ((++polls & 63) == 0) {
-        if (absl::Now() >= spin_end) break;
-        std::this_thread::yield();
-      }
+      // Reading the clock costs more than a poll: every 64th poll. No
+      // yield: a spinning consumer is one that was given a core of its own,
+      // and a sched_yield() here would delay the delivery it spins for by a
+      // system call.
+      if ((++polls & 63) == 0 && absl::Now() >= spin_end) break;
     }
   }
   if (!done() && absl::Now() < deadline) {

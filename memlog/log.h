@@ -413,6 +413,9 @@ class Log {
   // The next offset to be written: one past the latest record. Written on
   // every write, so on a line of its own.
   alignas(64) std::atomic<Offset> next_;
+  // options_.start_offset, which every read checks, on the line it loads
+  // anyway.
+  const Offset start_offset_;
   // Payload bytes written. On next_'s line, which every write dirties
   // anyway; written under mu_, read racily by stats().
   std::atomic<int64_t> bytes_written_{0};
