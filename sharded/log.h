@@ -35,14 +35,17 @@
 // Memory: an unused shard costs one pointer; a shard is made on its first
 // write (or stream), and its memlog::Log allocates record storage only as
 // records arrive. A default log of 1000 shards takes about 9 KB before any
-// write. Each shard keeps an index of its keys' offsets (8 bytes per record
-// plus an entry per key per segment) that is purged with the records.
+// write. Each shard keeps an index of its keys' offsets (8 bytes per record,
+// up to 16 while a key's list has room to grow, plus about 100 bytes and the
+// key per key) that is purged with the records.
 //
 // Thread-safety: a Log has internal synchronization and every method may be
 // called concurrently from any number of threads. Writes to one shard are
-// serialized by that shard's lock; writes to different shards do not contend,
-// and nothing global is locked per call. Reads by offset take no lock; reads
-// by key (ReadBatch, Range, streams) take the key's shard lock briefly.
+// serialized by that shard's lock (one lock per write: the shard's log and
+// key index share it); writes to different shards do not contend, and
+// nothing global is locked per call. Reads by offset take no lock; reads by
+// key (ReadBatch, Range, streams) take the key's shard lock briefly, a
+// per-key stream once per 16 records when it reads them one at a time.
 //
 // Memory ordering: once Write(key, data) returns offset N, every read of
 // (key, N) from any thread sees the complete record, and every per-key read
