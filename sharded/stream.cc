@@ -94,6 +94,24 @@ absl::StatusOr<RecordView> Stream::Next() {
 }
 
 absl::StatusOr<RecordView> Stream::NextUntil(absl::Time deadline) {
+  // The common case of a stream read record by record: the next record was
+  // located already.
+  if (located_next_ < located_end_ && !stop_.stop_requested()) {
+    const Offset offset = located_[located_next_];
+    absl::StatusOr<memlog::RecordView> stored = log_->ReadView(offset);
+    if (stored.ok()) {
+      absl::StatusOr<RecordView> view =
+          RecordAccess::Decode(*std::move(stored));
+      if (view.ok()) {
+        ++located_next_;
+        position_ = offset + 1;
+        ++known_seq_;
+      }
+      return view;
+    }
+    // Purged since it was located: NextBatch() reports the lag.
+    located_next_ = located_end_ = 0;
+  }
   RecordView record;
   ReadResult result = NextBatch(absl::MakeSpan(&record, 1), deadline);
   if (!result.ok()) return result.status;
