@@ -269,10 +269,10 @@ class Publisher::Worker {
 
   static void OnClosed(void* closure) {
     auto* self = static_cast<Worker*>(closure);
-    {
-      std::lock_guard lock(self->window_mu_);
-      self->replies_closed_ = true;
-    }
+    // Notified under the lock: once CloseSubscription() sees the flag it
+    // destroys the worker, and this must be done with it by then.
+    std::lock_guard lock(self->window_mu_);
+    self->replies_closed_ = true;
     self->window_changed_.notify_all();
   }
 
