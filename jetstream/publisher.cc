@@ -386,6 +386,7 @@ class Publisher::Worker {
         if (in_flight_ == 0) {
           stall_replies_ = replies_;
           stall_since_ = absl::Now();
+          window_was_empty_ = true;
         }
         const int64_t taken = std::min(room, wanted);
         in_flight_ += taken;
@@ -559,6 +560,7 @@ class Publisher::Worker {
                      std::memory_order_release);
         delta_known_.store(true, std::memory_order_release);
       }
+      window_was_empty_ = false;
       size_t done = 0;
       while (done < batch.size()) {
         const int64_t taken =
@@ -575,8 +577,21 @@ class Publisher::Worker {
           next_ = batch[done].offset + 1;
         }
       }
+      if (window_was_empty_ && batch.size() < kBatch) SendNow();
     }
     return absl::OkStatus();
+  }
+
+  // Sends what nats.c buffered. Its flusher thread waits a millisecond for
+  // more before it writes, which is right while records stream in but is
+  // the whole latency of a record written to an idle publisher (the source
+  // had no more, nothing was in flight). natsConnection_FlushTimeout()
+  // writes at once and then waits for the server's PONG, a round trip the
+  // worker would have spent waiting for records anyway. Its failure is only
+  // that of the publishes, which their replies (or their absence) report.
+  void SendNow() {
+    natsConnection_FlushTimeout(connection_.nats(),
+                                absl::ToInt64Milliseconds(options_.ack_timeout));
   }
 
   // Sends one record. Returns true once sent, false if it could not be sent
@@ -638,6 +653,7 @@ class Publisher::Worker {
   Offset next_ = kInvalidOffset;
   int64_t empty_last_seq_ = 0;
   bool stalled_ = false;  // the resynchronisation is for a stall
+  bool window_was_empty_ = false;  // the batch's first publish found it empty
   int64_t stall_replies_ = 0;
   absl::Time stall_since_;
   std::string reply_;
