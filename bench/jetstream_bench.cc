@@ -259,9 +259,8 @@ void BM_Mirror_Latency(benchmark::State& state) {
 BENCHMARK(BM_Mirror_Latency)->Iterations(kLatencySamples);
 
 std::vector<Row> Rows() {
-  const std::string suffix =
-      absl::StrCat("/iterations:", kIterations, "/repeats:", kRepetitions,
-                   "/real_time");
+  const std::string suffix = absl::StrCat(
+      "/iterations:", kIterations, "/repeats:", kRepetitions, "/real_time");
   const std::string publisher = "BM_Publisher_Publish" + suffix;
   const std::string raw = "BM_RawNats_PublishAsync" + suffix;
   const std::string raw_exactly_once =

@@ -202,7 +202,9 @@ class Publisher::Worker {
     }
     // At most max_pending replies are outstanding: no limit is needed, and
     // one dropped would cost a stall.
-    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(replies_sub_, -1, -1);
+    if (s == NATS_OK) {
+      s = natsSubscription_SetPendingLimits(replies_sub_, -1, -1);
+    }
     if (s == NATS_OK) {
       s = natsSubscription_SetOnCompleteCB(replies_sub_, &Worker::OnClosed,
                                            this);
@@ -313,8 +315,9 @@ class Publisher::Worker {
     // No responders: no stream leader took the publish (an election).
     std::optional<internal::PubAck> ack;
     if (!natsMsg_IsNoResponders(msg)) {
-      ack = internal::ParsePubAck(std::string_view(
-          natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
+      ack = internal::ParsePubAck(
+          std::string_view(natsMsg_GetData(msg),
+                           static_cast<size_t>(natsMsg_GetDataLength(msg))));
     }
     const bool stored = ack.has_value() && ack->stored;
     bool wake;
@@ -590,8 +593,8 @@ class Publisher::Worker {
   // worker would have spent waiting for records anyway. Its failure is only
   // that of the publishes, which their replies (or their absence) report.
   void SendNow() {
-    natsConnection_FlushTimeout(connection_.nats(),
-                                absl::ToInt64Milliseconds(options_.ack_timeout));
+    natsConnection_FlushTimeout(
+        connection_.nats(), absl::ToInt64Milliseconds(options_.ack_timeout));
   }
 
   // Sends one record. Returns true once sent, false if it could not be sent
@@ -633,9 +636,9 @@ class Publisher::Worker {
     natsMsg_Destroy(msg);
     if (s == NATS_MAX_PAYLOAD) {
       // Retrying would fail the same way forever.
-      return FromNats(s, static_cast<jsErrCode>(0),
-                      absl::StrCat("publishing offset ", record.offset, " to ",
-                                   stream_));
+      return FromNats(
+          s, static_cast<jsErrCode>(0),
+          absl::StrCat("publishing offset ", record.offset, " to ", stream_));
     }
     return s == NATS_OK;
   }
@@ -652,7 +655,7 @@ class Publisher::Worker {
   // Worker thread only.
   Offset next_ = kInvalidOffset;
   int64_t empty_last_seq_ = 0;
-  bool stalled_ = false;  // the resynchronisation is for a stall
+  bool stalled_ = false;           // the resynchronisation is for a stall
   bool window_was_empty_ = false;  // the batch's first publish found it empty
   int64_t stall_replies_ = 0;
   absl::Time stall_since_;
@@ -674,16 +677,16 @@ class Publisher::Worker {
   // The window, shared by the worker and the reply handler.
   std::mutex window_mu_;
   std::condition_variable_any window_changed_;
-  uint64_t epoch_ = 0;        // guarded by window_mu_; written by the worker
-  int64_t in_flight_ = 0;     // guarded by window_mu_: this epoch's, unreplied
-  int64_t replies_ = 0;       // guarded by window_mu_: this epoch's and before
-  bool resync_ = false;       // guarded by window_mu_: a publish failed
+  uint64_t epoch_ = 0;     // guarded by window_mu_; written by the worker
+  int64_t in_flight_ = 0;  // guarded by window_mu_: this epoch's, unreplied
+  int64_t replies_ = 0;    // guarded by window_mu_: this epoch's and before
+  bool resync_ = false;    // guarded by window_mu_: a publish failed
   bool worker_waiting_ = false;  // guarded by window_mu_
-  int64_t wake_at_ = 0;       // guarded by window_mu_: in_flight_ to wake at
+  int64_t wake_at_ = 0;          // guarded by window_mu_: in_flight_ to wake at
   bool on_closed_set_ = false;   // guarded by window_mu_
   bool replies_closed_ = false;  // guarded by window_mu_
 
-  internal::Progress progress_;  // the latest offset acknowledged
+  internal::Progress progress_;    // the latest offset acknowledged
   internal::WorkerThread thread_;  // last: stopped before the rest goes
 };
 

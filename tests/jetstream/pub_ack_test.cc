@@ -14,7 +14,8 @@ namespace memlog::jetstream::internal {
 namespace {
 
 TEST(PubAckTest, AStoredMessageGivesItsSequence) {
-  const std::optional<PubAck> ack = ParsePubAck(R"({"stream":"EVENTS","seq":7})");
+  const std::optional<PubAck> ack =
+      ParsePubAck(R"({"stream":"EVENTS","seq":7})");
   ASSERT_TRUE(ack.has_value());
   EXPECT_TRUE(ack->stored);
   EXPECT_EQ(ack->sequence, 7u);

@@ -119,7 +119,8 @@ TEST_F(PublisherTest, EveryWindowSizeKeepsEveryRecordOnceInOrder) {
   for (const int64_t window : {int64_t{1}, int64_t{7}, int64_t{8192}}) {
     const std::string stream = absl::StrCat("WINDOW", window);
     ASSERT_TRUE(CreateStream(*connection_, {.name = stream}).ok());
-    std::unique_ptr<Log> log = NewLog({.start_offset = 1, .segment_size = 4096});
+    std::unique_ptr<Log> log =
+        NewLog({.start_offset = 1, .segment_size = 4096});
     for (int i = 0; i < 300; ++i) {
       ASSERT_TRUE(log->Write(absl::StrCat("record ", i)).ok());
     }
@@ -151,7 +152,8 @@ TEST_F(PublisherTest, EveryWindowSizeKeepsEveryRecordOnceInOrder) {
   }
 }
 
-TEST_F(PublisherTest, AFrozenServerStallsThePublisherWhichResyncsAndLosesNothing) {
+TEST_F(PublisherTest,
+       AFrozenServerStallsThePublisherWhichResyncsAndLosesNothing) {
   ASSERT_TRUE(CreateStream(*connection_, {.name = "EVENTS"}).ok());
   std::unique_ptr<Log> log = NewLog({.start_offset = 1, .segment_size = 4096});
   absl::StatusOr<std::unique_ptr<Publisher>> publisher = Publisher::Start(
