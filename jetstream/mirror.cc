@@ -6,12 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "jetstream/internal/headers.h"
 #include "jetstream/internal/nats_status.h"
+#include "jetstream/internal/worker.h"
 #include "jetstream/status.h"
 #include "memlog/replica.h"
 #include "memlog/status.h"
@@ -132,35 +131,20 @@ class Mirror::Worker {
   absl::Status Init() {
     absl::StatusOr<StreamState> state = GetStreamState(connection_, stream_);
     if (!state.ok()) return state.status();
-    thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+    thread_.Start([this](std::stop_token stop) { Run(stop); });
     return absl::OkStatus();
   }
 
-  void Stop() {
-    if (thread_.joinable()) {
-      thread_.request_stop();
-      wake_.notify_all();
-      thread_.join();
-    }
-  }
+  void Stop() { thread_.Stop(); }
 
-  absl::Status status() const {
-    std::lock_guard lock(mu_);
-    return failure_;
-  }
+  absl::Status status() const { return progress_.status(); }
 
   absl::Status WaitForMirrored(Offset offset, absl::Time deadline) const {
-    std::unique_lock lock(mu_);
-    changed_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
-      return mirrored_ >= offset || !failure_.ok();
+    return progress_.WaitFor(offset, deadline, [&](Offset latest) {
+      return absl::StrCat("sequence ", offset, " of stream ", stream_,
+                          " was not mirrored before the deadline; latest is ",
+                          latest);
     });
-    if (mirrored_ >= offset) return absl::OkStatus();
-    if (!failure_.ok()) return failure_;
-    return memlog::MakeError(
-        memlog::ErrorKind::kWaitTimedOut,
-        absl::StrCat("sequence ", offset, " of stream ", stream_,
-                     " was not mirrored before the deadline; latest is ",
-                     mirrored_));
   }
 
   MirrorCounters counters() const {
@@ -174,19 +158,7 @@ class Mirror::Worker {
   }
 
  private:
-  void Fail(absl::Status status) {
-    {
-      std::lock_guard lock(mu_);
-      if (failure_.ok()) failure_ = std::move(status);
-    }
-    changed_.notify_all();
-  }
-
-  void Pause(std::stop_token stop, absl::Duration wait) {
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, stop, absl::ToChronoMilliseconds(wait),
-                   [] { return false; });
-  }
+  void Fail(absl::Status status) { progress_.Fail(std::move(status)); }
 
   // Returns the sequence to mirror next, given what the stream holds; or the
   // status that ends the mirror.
@@ -224,7 +196,7 @@ class Mirror::Worker {
       absl::StatusOr<StreamState> state = GetStreamState(connection_, stream_);
       if (!state.ok()) {
         if (IsServerUnavailable(state.status())) {
-          Pause(stop, options_.retry_wait);
+          thread_.Pause(stop, options_.retry_wait);
           continue;
         }
         Fail(state.status());
@@ -241,7 +213,7 @@ class Mirror::Worker {
       absl::Status subscribed = Subscribe(*state, *next, &sub);
       if (!subscribed.ok()) {
         if (IsServerUnavailable(subscribed)) {
-          Pause(stop, options_.retry_wait);
+          thread_.Pause(stop, options_.retry_wait);
           continue;
         }
         Fail(std::move(subscribed));
@@ -315,7 +287,7 @@ class Mirror::Worker {
       }
       if (s != NATS_OK) {
         natsMsg_Destroy(msg);
-        Pause(stop, options_.retry_wait);
+        thread_.Pause(stop, options_.retry_wait);
         return absl::OkStatus();
       }
       idle = absl::ZeroDuration();
@@ -351,11 +323,7 @@ class Mirror::Worker {
       natsMsg_Destroy(msg);
       if (!appended.ok()) return appended;
       previous_created = created;
-      {
-        std::lock_guard lock(mu_);
-        mirrored_ = next;
-      }
-      changed_.notify_all();
+      progress_.Advance(next);
       ++next;
       appended_.fetch_add(1, std::memory_order_relaxed);
       lag_.store(pending, std::memory_order_relaxed);
@@ -374,13 +342,9 @@ class Mirror::Worker {
   std::atomic<int64_t> clamped_{0};
   std::atomic<int64_t> lag_{0};
 
-  mutable std::mutex mu_;
-  std::condition_variable_any wake_;
-  mutable std::condition_variable changed_;
-  absl::Status failure_;               // guarded by mu_
-  Offset mirrored_ = kInvalidOffset;   // guarded by mu_; the latest appended
+  internal::Progress progress_;  // the latest sequence appended
 
-  std::jthread thread_;  // last: stopped before the rest is destroyed
+  internal::WorkerThread thread_;  // last: stopped before the rest goes
 };
 
 Mirror::Mirror(std::vector<std::unique_ptr<Worker>> workers)

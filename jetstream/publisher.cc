@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "jetstream/internal/headers.h"
 #include "jetstream/internal/nats_status.h"
+#include "jetstream/internal/pub_ack.h"
+#include "jetstream/internal/worker.h"
 #include "jetstream/status.h"
 #include "memlog/status.h"
 
@@ -28,6 +32,28 @@ using internal::FromNats;
 using internal::IntHeader;
 
 constexpr size_t kBatch = 256;
+
+// JetStream's headers for deduplication and the expected last sequence.
+constexpr char kMsgIdHeader[] = "Nats-Msg-Id";
+constexpr char kExpectedLastSeqHeader[] = "Nats-Expected-Last-Sequence";
+
+// A decimal integer as a NUL-terminated string, without allocating.
+class Digits {
+ public:
+  explicit Digits(int64_t value) {
+    // 19 digits and a sign always fit.
+    char* const end =
+        std::to_chars(buffer_, buffer_ + sizeof(buffer_) - 1, value).ptr;
+    *end = '\0';
+    size_ = static_cast<size_t>(end - buffer_);
+  }
+  const char* c_str() const { return buffer_; }
+  std::string_view view() const { return {buffer_, size_}; }
+
+ private:
+  char buffer_[24];
+  size_t size_;
+};
 
 // One record to publish; the views behind `key` and `data` live until the
 // next Read().
@@ -120,11 +146,31 @@ class ShardSource final : public Source {
 
 }  // namespace
 
-// Design: the worker thread reads the source and publishes asynchronously;
-// nats.c's threads deliver acknowledgements to OnAck(). Any failed
-// acknowledgement sets `resync_`; the worker then drains what is in flight,
-// reads the stream's last message, and resumes after it. The stream, not the
-// worker's memory, is the truth about what was published.
+// Design: the worker thread reads the source and publishes each record with
+// natsConnection_PublishMsg to the stream's subject, with a reply subject of
+// its own, "<inbox>.<epoch>.<offset>". The server's acknowledgements arrive
+// on one subscription to "<inbox>.>" and go to HandleReply() on nats.c's
+// delivery thread. Up to `max_pending` publishes are in flight (the window);
+// because offsets are consecutive, the window is a count, not a table of
+// messages, and the reply subject says which record a reply is for.
+//
+// Why not js_PublishMsgAsync: it keeps a hash entry (and, with a MaxWait, a
+// timer entry and a late timeout message) per publish, and parses every
+// acknowledgement into a JSON tree; the window and one stall check per
+// stream make that unnecessary, and the publisher pays for it on every
+// record.
+//
+// Pipelining is safe because each publish expects the sequence of the
+// record before it (offset + delta - 1), which is known without waiting for
+// that record's acknowledgement. Any failure (a refused publish, a publish
+// that could not be sent, or no reply at all for `ack_timeout` while
+// publishes are in flight) makes the worker resynchronise: it lets the
+// replies in flight arrive, starts a new epoch (replies to earlier epochs are
+// ignored), reads the stream's last message and resumes after it. The
+// stream, not the worker's memory, is the truth about what was published; a
+// late publish of an earlier epoch that lands after the resynchronisation is
+// stored only at its own sequence, and our next publish of that record is
+// then recognised as a duplicate.
 class Publisher::Worker {
  public:
   Worker(const Connection& connection, std::unique_ptr<Source> source,
@@ -133,72 +179,62 @@ class Publisher::Worker {
         source_(std::move(source)),
         stream_(std::move(stream)),
         subject_(std::move(subject)),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        low_water_(options_.max_pending / 2) {}
 
   ~Worker() {
     Stop();
-    if (js_ == nullptr) return;
-    // OnAck() must not run once this is gone: let what is in flight be
-    // acknowledged (bounded), then take back what is still pending, so that
-    // nats.c has nothing left to call us about.
-    jsPubOptions wait;
-    jsPubOptions_Init(&wait);
-    wait.MaxWait = absl::ToInt64Milliseconds(options_.ack_timeout);
-    if (js_PublishAsyncComplete(js_, &wait) != NATS_OK) {
-      natsMsgList pending = {};
-      if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
-        natsMsgList_Destroy(&pending);
-      }
-    }
-    jsCtx_Destroy(js_);
+    CloseSubscription();
   }
 
   absl::Status Init() {
-    jsOptions js_options;
-    jsOptions_Init(&js_options);
-    js_options.Wait = absl::ToInt64Milliseconds(connection_.options().timeout);
-    js_options.PublishAsync.MaxPending = options_.max_pending;
-    js_options.PublishAsync.AckHandler = &Worker::OnAck;
-    js_options.PublishAsync.AckHandlerClosure = this;
-    js_options.PublishAsync.StallWait = 100;
-    natsStatus s = natsConnection_JetStream(&js_, connection_.nats(), &js_options);
-    if (s != NATS_OK) {
-      return FromNats(s, static_cast<jsErrCode>(0), "making a JetStream context");
-    }
     // The stream must exist: an error now is better than a silent retry loop.
     absl::StatusOr<StreamState> state = GetStreamState(connection_, stream_);
     if (!state.ok()) return state.status();
-    thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+    natsInbox* inbox = nullptr;
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK) {
+      reply_prefix_ = absl::StrCat(inbox, ".");
+      natsInbox_Destroy(inbox);
+      s = natsConnection_Subscribe(&replies_sub_, connection_.nats(),
+                                   absl::StrCat(reply_prefix_, ">").c_str(),
+                                   &Worker::OnReply, this);
+    }
+    // At most max_pending replies are outstanding: no limit is needed, and
+    // one dropped would cost a stall.
+    if (s == NATS_OK) {
+      s = natsSubscription_SetPendingLimits(replies_sub_, -1, -1);
+    }
+    if (s == NATS_OK) {
+      s = natsSubscription_SetOnCompleteCB(replies_sub_, &Worker::OnClosed,
+                                           this);
+    }
+    if (s == NATS_OK) {
+      std::lock_guard lock(window_mu_);
+      on_closed_set_ = true;
+    }
+    if (s != NATS_OK) {
+      absl::Status status = FromNats(
+          s, static_cast<jsErrCode>(0),
+          absl::StrCat("subscribing to the acknowledgements of ", stream_));
+      CloseSubscription();
+      return status;
+    }
+    thread_.Start([this](std::stop_token stop) { Run(stop); });
     return absl::OkStatus();
   }
 
-  void Stop() {
-    if (thread_.joinable()) {
-      thread_.request_stop();
-      wake_.notify_all();
-      thread_.join();
-    }
-  }
+  void Stop() { thread_.Stop(); }
 
-  absl::Status status() const {
-    std::lock_guard lock(mu_);
-    return failure_;
-  }
+  absl::Status status() const { return progress_.status(); }
 
   absl::Status WaitForAcknowledged(Offset offset, absl::Time deadline) const {
-    std::unique_lock lock(mu_);
-    const bool done = acked_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
-      return acked_offset_ >= offset || !failure_.ok();
+    return progress_.WaitFor(offset, deadline, [&](Offset latest) {
+      return absl::StrCat("offset ", offset, " of stream ", stream_,
+                          " was not acknowledged before the deadline; latest "
+                          "acknowledged is ",
+                          latest);
     });
-    if (acked_offset_ >= offset) return absl::OkStatus();
-    if (!failure_.ok()) return failure_;
-    (void)done;
-    return memlog::MakeError(
-        memlog::ErrorKind::kWaitTimedOut,
-        absl::StrCat("offset ", offset, " of stream ", stream_,
-                     " was not acknowledged before the deadline; latest "
-                     "acknowledged is ",
-                     acked_offset_));
   }
 
   absl::StatusOr<int64_t> SequenceDelta() const {
@@ -219,11 +255,7 @@ class Publisher::Worker {
     c.lost = lost_.load(std::memory_order_relaxed);
     c.resyncs = resyncs_.load(std::memory_order_relaxed);
     const OffsetRange range = source_->Range();
-    Offset acked;
-    {
-      std::lock_guard lock(mu_);
-      acked = acked_offset_;
-    }
+    const Offset acked = progress_.latest();
     if (range.latest != kInvalidOffset) {
       c.lag = range.latest - std::max(acked, range.earliest - 1);
     }
@@ -231,62 +263,166 @@ class Publisher::Worker {
   }
 
  private:
-  static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae,
-                    void* closure) {
-    auto* self = static_cast<Worker*>(closure);
-    const std::optional<int64_t> offset =
-        IntHeader(msg, internal::kOffsetHeader);
-    if (pa != nullptr && offset.has_value()) {
-      self->acknowledged_.fetch_add(1, std::memory_order_relaxed);
-      if (pa->Duplicate) {
-        self->duplicates_.fetch_add(1, std::memory_order_relaxed);
-      }
-      const int64_t delta = self->delta_.load(std::memory_order_acquire);
-      if (static_cast<int64_t>(pa->Sequence) != *offset + delta) {
-        self->Fail(MakeError(
-            ErrorKind::kSequenceConflict,
-            absl::StrCat("stream ", self->stream_, " stored offset ", *offset,
-                         " at sequence ", pa->Sequence, ", not ",
-                         *offset + delta,
-                         ": another publisher writes to its subject")));
-      } else {
-        std::lock_guard lock(self->mu_);
-        self->acked_offset_ = std::max(self->acked_offset_, *offset);
-      }
-      self->acked_.notify_all();
-    } else if (pae != nullptr) {
-      self->resync_.store(true, std::memory_order_release);
-      self->wake_.notify_all();
-    }
+  static void OnReply(natsConnection*, natsSubscription*, natsMsg* msg,
+                      void* closure) {
+    static_cast<Worker*>(closure)->HandleReply(msg);
     natsMsg_Destroy(msg);
   }
 
-  void Fail(absl::Status status) {
+  static void OnClosed(void* closure) {
+    auto* self = static_cast<Worker*>(closure);
+    // Notified under the lock: once CloseSubscription() sees the flag it
+    // destroys the worker, and this must be done with it by then.
+    std::lock_guard lock(self->window_mu_);
+    self->replies_closed_ = true;
+    self->window_changed_.notify_all();
+  }
+
+  // Unsubscribes, and returns once nats.c will not call OnReply() again.
+  void CloseSubscription() {
+    if (replies_sub_ == nullptr) return;
+    natsSubscription_Unsubscribe(replies_sub_);
     {
-      std::lock_guard lock(mu_);
-      if (failure_.ok()) failure_ = std::move(status);
+      std::unique_lock lock(window_mu_);
+      if (on_closed_set_) {
+        window_changed_.wait(lock, [&] { return replies_closed_; });
+      }
     }
-    acked_.notify_all();
-    wake_.notify_all();
+    natsSubscription_Destroy(replies_sub_);
+    replies_sub_ = nullptr;
   }
 
-  bool failed() const {
-    std::lock_guard lock(mu_);
-    return !failure_.ok();
+  // "<epoch>.<offset>" after reply_prefix_; false if the subject is not one
+  // of ours.
+  bool ParseReplySubject(const char* subject, uint64_t& epoch,
+                         Offset& offset) const {
+    if (subject == nullptr) return false;
+    std::string_view rest(subject);
+    if (!rest.starts_with(reply_prefix_)) return false;
+    rest.remove_prefix(reply_prefix_.size());
+    const char* end = rest.data() + rest.size();
+    auto [dot, e1] = std::from_chars(rest.data(), end, epoch);
+    if (e1 != std::errc() || dot == end || *dot != '.') return false;
+    auto [last, e2] = std::from_chars(dot + 1, end, offset);
+    return e2 == std::errc() && last == end;
   }
 
-  // Sleeps for `wait` or until stopped.
-  void Pause(std::stop_token stop, absl::Duration wait) {
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, stop, absl::ToChronoMilliseconds(wait),
-                   [] { return false; });
+  // On nats.c's delivery thread, one reply at a time.
+  void HandleReply(natsMsg* msg) {
+    uint64_t epoch = 0;
+    Offset offset = kInvalidOffset;
+    if (!ParseReplySubject(natsMsg_GetSubject(msg), epoch, offset)) return;
+    // No responders: no stream leader took the publish (an election).
+    std::optional<internal::PubAck> ack;
+    if (!natsMsg_IsNoResponders(msg)) {
+      ack = internal::ParsePubAck(
+          std::string_view(natsMsg_GetData(msg),
+                           static_cast<size_t>(natsMsg_GetDataLength(msg))));
+    }
+    const bool stored = ack.has_value() && ack->stored;
+    bool wake;
+    {
+      std::lock_guard lock(window_mu_);
+      if (epoch != epoch_) return;  // a publish before the last resync
+      --in_flight_;
+      ++replies_;
+      if (!stored) resync_ = true;
+      wake = worker_waiting_ && (resync_ || in_flight_ <= wake_at_);
+    }
+    if (stored) {
+      acknowledged_.fetch_add(1, std::memory_order_relaxed);
+      if (ack->duplicate) duplicates_.fetch_add(1, std::memory_order_relaxed);
+      const int64_t delta = delta_.load(std::memory_order_acquire);
+      if (static_cast<int64_t>(ack->sequence) != offset + delta) {
+        Fail(MakeError(
+            ErrorKind::kSequenceConflict,
+            absl::StrCat("stream ", stream_, " stored offset ", offset,
+                         " at sequence ", ack->sequence, ", not ",
+                         offset + delta,
+                         ": another publisher writes to its subject")));
+        return;
+      }
+      progress_.Advance(offset);
+    }
+    if (wake) window_changed_.notify_all();
+  }
+
+  // Stops the worker with `status` (the first failure stays).
+  void Fail(absl::Status status) {
+    progress_.Fail(std::move(status));
+    {
+      std::lock_guard lock(window_mu_);
+      resync_ = true;  // gets the worker out of its window wait
+    }
+    window_changed_.notify_all();
+  }
+
+  bool ResyncWanted() {
+    std::lock_guard lock(window_mu_);
+    return resync_;
+  }
+
+  // Whether publishes are in flight and no reply came for ack_timeout: the
+  // replies were lost (a server died, the connection dropped), or will come
+  // too late to matter.
+  bool Stalled() {
+    const absl::Time now = absl::Now();
+    std::lock_guard lock(window_mu_);
+    if (in_flight_ == 0 || replies_ != stall_replies_) {
+      stall_replies_ = replies_;
+      stall_since_ = now;
+      return false;
+    }
+    return now - stall_since_ >= options_.ack_timeout;
+  }
+
+  // Takes up to `wanted` places in the window, waiting while it is full.
+  // Returns how many it took, or 0 when the worker must resynchronise
+  // (stalled_ says whether for a stall) or stop.
+  int64_t Reserve(std::stop_token stop, int64_t wanted) {
+    std::unique_lock lock(window_mu_);
+    for (;;) {
+      if (resync_ || stop.stop_requested()) return 0;
+      const int64_t room = options_.max_pending - in_flight_;
+      if (room > 0) {
+        // The stall clock runs from the oldest unreplied publish.
+        if (in_flight_ == 0) {
+          stall_replies_ = replies_;
+          stall_since_ = absl::Now();
+          window_was_empty_ = true;
+        }
+        const int64_t taken = std::min(room, wanted);
+        in_flight_ += taken;
+        return taken;
+      }
+      // Full: wait until half of it is acknowledged (one wake-up per half
+      // window, not per reply), a failure, or ack_timeout without replies.
+      const int64_t replies_before = replies_;
+      wake_at_ = low_water_;
+      worker_waiting_ = true;
+      const bool woken = window_changed_.wait_for(
+          lock, stop, absl::ToChronoMilliseconds(options_.ack_timeout),
+          [&] { return resync_ || in_flight_ <= wake_at_; });
+      worker_waiting_ = false;
+      if (!woken && !stop.stop_requested() && replies_ == replies_before) {
+        stalled_ = true;
+        return 0;
+      }
+    }
+  }
+
+  // Gives back places taken by Reserve() for publishes that were not sent.
+  void Release(int64_t unsent) {
+    std::lock_guard lock(window_mu_);
+    in_flight_ -= unsent;
   }
 
   void Run(std::stop_token stop) {
-    while (!stop.stop_requested() && !failed()) {
-      absl::Status synced = Resync();
+    while (!stop.stop_requested() && !progress_.failed()) {
+      absl::Status synced = Resync(stop);
+      if (stop.stop_requested()) break;
       if (IsServerUnavailable(synced)) {
-        Pause(stop, options_.retry_wait);
+        thread_.Pause(stop, options_.retry_wait);
         continue;
       }
       if (synced.ok()) synced = source_->Seek(next_);
@@ -303,32 +439,33 @@ class Publisher::Worker {
   }
 
   // Learns where the stream is: sets next_ (and delta_ once known).
-  absl::Status Resync() {
+  absl::Status Resync(std::stop_token stop) {
     resyncs_.fetch_add(1, std::memory_order_relaxed);
-    resync_.store(false, std::memory_order_release);
-    // What is in flight is acknowledged or failed first, so that the stream
-    // state read below is not overtaken by our own earlier publishes (a late
-    // one still cannot land twice: its expected sequence is taken).
-    jsPubOptions wait;
-    jsPubOptions_Init(&wait);
-    wait.MaxWait = absl::ToInt64Milliseconds(options_.ack_timeout) * 2;
-    if (js_PublishAsyncComplete(js_, &wait) != NATS_OK) {
-      natsMsgList pending = {};
-      if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
-        natsMsgList_Destroy(&pending);
+    {
+      std::unique_lock lock(window_mu_);
+      // Unless they stalled, the replies in flight are let in first, so that
+      // the stream state read below includes what they stored (a late one
+      // still cannot land twice: its expected sequence is taken).
+      if (!stalled_ && in_flight_ > 0) {
+        wake_at_ = 0;
+        worker_waiting_ = true;
+        window_changed_.wait_for(
+            lock, stop, absl::ToChronoMilliseconds(options_.ack_timeout),
+            [&] { return in_flight_ <= 0; });
+        worker_waiting_ = false;
       }
+      if (stop.stop_requested()) return absl::OkStatus();
+      ++epoch_;
+      in_flight_ = 0;
+      resync_ = false;
     }
+    stalled_ = false;
     absl::StatusOr<StreamState> state = GetStreamState(connection_, stream_);
     if (!state.ok()) return state.status();
     const Offset sent = next_;
     if (state->messages == 0) {
       if (delta_known_.load(std::memory_order_relaxed)) {
-        bool acked_any;
-        {
-          std::lock_guard lock(mu_);
-          acked_any = acked_offset_ != kInvalidOffset;
-        }
-        if (state->last_seq == 0 && acked_any) {
+        if (state->last_seq == 0 && progress_.latest() != kInvalidOffset) {
           return MakeError(ErrorKind::kSequenceConflict,
                            absl::StrCat("stream ", stream_,
                                         " was emptied and restarted at "
@@ -376,38 +513,37 @@ class Publisher::Worker {
       delta_.store(delta, std::memory_order_release);
       delta_known_.store(true, std::memory_order_release);
       next_ = *offset + 1;
-      std::lock_guard lock(mu_);
-      acked_offset_ = std::max(acked_offset_, *offset);
+      progress_.Advance(*offset);
     }
-    acked_.notify_all();
     if (sent > next_) {
       retried_.fetch_add(sent - next_, std::memory_order_relaxed);
     }
     return absl::OkStatus();
   }
 
-  // Publishes from next_ until stopped (OK), told to resynchronise (OK), or
+  // Publishes from next_ until stopped or told to resynchronise (OK), or
   // failed (the error).
   absl::Status Pump(std::stop_token stop) {
     // True until the first publish after the resynchronisation: a lag seen
     // then is exactly what the stream lacks.
     bool fresh = true;
     std::vector<Outgoing> batch;
-    std::string key_header;
     while (!stop.stop_requested()) {
-      if (resync_.load(std::memory_order_acquire)) return absl::OkStatus();
-      if (failed()) return absl::OkStatus();
+      if (ResyncWanted() || progress_.failed()) return absl::OkStatus();
+      if (Stalled()) {
+        stalled_ = true;
+        return absl::OkStatus();
+      }
       const ReadResult read =
           source_->Read(batch, absl::Now() + absl::Milliseconds(100));
       if (memlog::IsWaitTimedOut(read.status)) continue;
       if (memlog::IsClosed(read.status)) {
-        Pause(stop, options_.retry_wait);
+        thread_.Pause(stop, options_.retry_wait);
         continue;
       }
       if (memlog::IsLagged(read.status) && !fresh) {
         // Records sent but not yet acknowledged may never land: count the
         // loss from what the stream holds, after a resynchronisation.
-        resync_.store(true, std::memory_order_release);
         return absl::OkStatus();
       }
       if (memlog::IsLagged(read.status)) {
@@ -422,59 +558,89 @@ class Publisher::Worker {
             missed);
       }
       if (!read.ok()) return read.status;
-      for (const Outgoing& record : batch) {
-        if (!delta_known_.load(std::memory_order_relaxed)) {
-          delta_.store(empty_last_seq_ + 1 - record.offset,
-                       std::memory_order_release);
-          delta_known_.store(true, std::memory_order_release);
-        }
-        const int64_t delta = delta_.load(std::memory_order_relaxed);
-        natsMsg* msg = nullptr;
-        natsStatus s = natsMsg_Create(&msg, subject_.c_str(), nullptr,
-                                      record.data.data(),
-                                      static_cast<int>(record.data.size()));
-        const std::string offset = absl::StrCat(record.offset);
-        if (s == NATS_OK) {
-          s = natsMsgHeader_Set(msg, internal::kOffsetHeader, offset.c_str());
-        }
-        if (s == NATS_OK) {
-          s = natsMsgHeader_Set(msg, internal::kCreatedHeader,
-                                absl::StrCat(record.created).c_str());
-        }
-        if (s == NATS_OK && source_->keyed()) {
-          key_header = absl::Base64Escape(
-              absl::string_view(record.key.data(), record.key.size()));
-          s = natsMsgHeader_Set(msg, internal::kKeyHeader, key_header.c_str());
-        }
-        if (s != NATS_OK) {
-          natsMsg_Destroy(msg);
-          return FromNats(s, static_cast<jsErrCode>(0), "making a message");
-        }
-        jsPubOptions pub;
-        jsPubOptions_Init(&pub);
-        pub.MsgId = offset.c_str();
-        pub.MaxWait = absl::ToInt64Milliseconds(options_.ack_timeout);
-        pub.ExpectLastSeq = static_cast<uint64_t>(record.offset + delta - 1);
-        // A full window stalls the publish (StallWait); try again until
-        // acknowledgements make room, we must resynchronise, or we stop.
-        for (;;) {
-          s = js_PublishMsgAsync(js_, &msg, &pub);
-          if (s != NATS_TIMEOUT) break;
-          if (stop.stop_requested() || resync_.load(std::memory_order_acquire)) {
-            break;
-          }
-        }
-        natsMsg_Destroy(msg);  // no-op once nats.c took it
-        if (s != NATS_OK) {
-          resync_.store(true, std::memory_order_release);
-          return absl::OkStatus();
-        }
-        published_.fetch_add(1, std::memory_order_relaxed);
-        fresh = false;
-        next_ = record.offset + 1;
+      if (!delta_known_.load(std::memory_order_relaxed) && !batch.empty()) {
+        delta_.store(empty_last_seq_ + 1 - batch.front().offset,
+                     std::memory_order_release);
+        delta_known_.store(true, std::memory_order_release);
       }
+      window_was_empty_ = false;
+      size_t done = 0;
+      while (done < batch.size()) {
+        const int64_t taken =
+            Reserve(stop, static_cast<int64_t>(batch.size() - done));
+        if (taken == 0) return absl::OkStatus();
+        for (int64_t i = 0; i < taken; ++i, ++done) {
+          absl::StatusOr<bool> sent = Publish(batch[done]);
+          if (!sent.ok() || !*sent) {
+            Release(taken - i);
+            return sent.status();  // OK for a send to resynchronise after
+          }
+          published_.fetch_add(1, std::memory_order_relaxed);
+          fresh = false;
+          next_ = batch[done].offset + 1;
+        }
+      }
+      if (window_was_empty_ && batch.size() < kBatch) SendNow();
     }
     return absl::OkStatus();
+  }
+
+  // Sends what nats.c buffered. Its flusher thread waits a millisecond for
+  // more before it writes, which is right while records stream in but is
+  // the whole latency of a record written to an idle publisher (the source
+  // had no more, nothing was in flight). natsConnection_FlushTimeout()
+  // writes at once and then waits for the server's PONG, a round trip the
+  // worker would have spent waiting for records anyway. Its failure is only
+  // that of the publishes, which their replies (or their absence) report.
+  void SendNow() {
+    natsConnection_FlushTimeout(
+        connection_.nats(), absl::ToInt64Milliseconds(options_.ack_timeout));
+  }
+
+  // Sends one record. Returns true once sent, false if it could not be sent
+  // now (disconnected: resynchronise), or the error that stops the worker.
+  absl::StatusOr<bool> Publish(const Outgoing& record) {
+    const int64_t delta = delta_.load(std::memory_order_relaxed);
+    const Digits offset(record.offset);
+    reply_.assign(reply_prefix_);
+    reply_.append(Digits(static_cast<int64_t>(epoch_)).view());
+    reply_.push_back('.');
+    reply_.append(offset.view());
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subject_.c_str(), reply_.c_str(),
+                                  record.data.data(),
+                                  static_cast<int>(record.data.size()));
+    if (s == NATS_OK) {
+      s = natsMsgHeader_Set(msg, internal::kOffsetHeader, offset.c_str());
+    }
+    if (s == NATS_OK) {
+      s = natsMsgHeader_Set(msg, internal::kCreatedHeader,
+                            Digits(record.created).c_str());
+    }
+    if (s == NATS_OK && source_->keyed()) {
+      key_header_ = absl::Base64Escape(
+          absl::string_view(record.key.data(), record.key.size()));
+      s = natsMsgHeader_Set(msg, internal::kKeyHeader, key_header_.c_str());
+    }
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, kMsgIdHeader, offset.c_str());
+    const int64_t expected_last = record.offset + delta - 1;
+    if (s == NATS_OK && expected_last > 0) {
+      s = natsMsgHeader_Set(msg, kExpectedLastSeqHeader,
+                            Digits(expected_last).c_str());
+    }
+    if (s != NATS_OK) {
+      natsMsg_Destroy(msg);
+      return FromNats(s, static_cast<jsErrCode>(0), "making a message");
+    }
+    s = natsConnection_PublishMsg(connection_.nats(), msg);
+    natsMsg_Destroy(msg);
+    if (s == NATS_MAX_PAYLOAD) {
+      // Retrying would fail the same way forever.
+      return FromNats(
+          s, static_cast<jsErrCode>(0),
+          absl::StrCat("publishing offset ", record.offset, " to ", stream_));
+    }
+    return s == NATS_OK;
   }
 
   const Connection& connection_;
@@ -482,18 +648,24 @@ class Publisher::Worker {
   const std::string stream_;
   const std::string subject_;
   const PublisherOptions options_;
-  jsCtx* js_ = nullptr;
+  const int64_t low_water_;
+  std::string reply_prefix_;  // "<inbox>."; set by Init()
+  natsSubscription* replies_sub_ = nullptr;
 
   // Worker thread only.
   Offset next_ = kInvalidOffset;
   int64_t empty_last_seq_ = 0;
+  bool stalled_ = false;           // the resynchronisation is for a stall
+  bool window_was_empty_ = false;  // the batch's first publish found it empty
+  int64_t stall_replies_ = 0;
+  absl::Time stall_since_;
+  std::string reply_;
+  std::string key_header_;
 
   // seq = offset + delta_. Written by the worker thread (release, with
-  // delta_known_ after it), read by the acknowledgement handler.
+  // delta_known_ after it), read by the reply handler.
   std::atomic<int64_t> delta_{0};
   std::atomic<bool> delta_known_{false};
-  // Set by the handler on a failed acknowledgement; cleared by Resync().
-  std::atomic<bool> resync_{false};
 
   std::atomic<int64_t> published_{0};
   std::atomic<int64_t> acknowledged_{0};
@@ -502,13 +674,20 @@ class Publisher::Worker {
   std::atomic<int64_t> lost_{0};
   std::atomic<int64_t> resyncs_{0};
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable acked_;
-  std::condition_variable_any wake_;
-  Offset acked_offset_ = kInvalidOffset;  // guarded by mu_
-  absl::Status failure_;                  // guarded by mu_
+  // The window, shared by the worker and the reply handler.
+  std::mutex window_mu_;
+  std::condition_variable_any window_changed_;
+  uint64_t epoch_ = 0;     // guarded by window_mu_; written by the worker
+  int64_t in_flight_ = 0;  // guarded by window_mu_: this epoch's, unreplied
+  int64_t replies_ = 0;    // guarded by window_mu_: this epoch's and before
+  bool resync_ = false;    // guarded by window_mu_: a publish failed
+  bool worker_waiting_ = false;  // guarded by window_mu_
+  int64_t wake_at_ = 0;          // guarded by window_mu_: in_flight_ to wake at
+  bool on_closed_set_ = false;   // guarded by window_mu_
+  bool replies_closed_ = false;  // guarded by window_mu_
 
-  std::jthread thread_;  // last: stopped before the rest is destroyed
+  internal::Progress progress_;    // the latest offset acknowledged
+  internal::WorkerThread thread_;  // last: stopped before the rest goes
 };
 
 Publisher::Publisher(std::vector<std::unique_ptr<Worker>> workers)

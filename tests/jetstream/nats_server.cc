@@ -158,6 +158,7 @@ absl::Status NatsServer::Spawn(absl::Duration timeout) {
 void NatsServer::Reap(absl::Duration grace) {
   if (pid_ > 0) {
     if (grace > absl::ZeroDuration()) {
+      kill(pid_, SIGCONT);  // a frozen process would not see the SIGTERM
       kill(pid_, SIGTERM);
       const absl::Time deadline = absl::Now() + grace;
       while (absl::Now() < deadline) {
@@ -186,6 +187,14 @@ void NatsServer::Reap(absl::Duration grace) {
 void NatsServer::Kill() { Reap(absl::ZeroDuration()); }
 
 void NatsServer::Stop() { Reap(absl::Seconds(5)); }
+
+void NatsServer::Freeze() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void NatsServer::Thaw() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
 
 absl::Status NatsServer::Restart(absl::Duration timeout) {
   Reap(absl::ZeroDuration());

@@ -65,6 +65,10 @@ class NatsServer {
   void Kill();
   // Stops it with SIGTERM, then SIGKILL after 5 s, and reaps it.
   void Stop();
+  // Freezes the process (SIGSTOP): it keeps its connections and answers
+  // nothing, as a server stuck in a long pause would, until Thaw() (SIGCONT).
+  void Freeze();
+  void Thaw();
   // Starts it again with the same configuration and store directory, and
   // waits until it is ready.
   absl::Status Restart(absl::Duration timeout = absl::Seconds(20));

@@ -8,10 +8,12 @@
 
 #include <nats/nats.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "jetstream/connection.h"
@@ -107,6 +109,89 @@ TEST_F(PublisherTest, EveryRecordLandsOnceAtOffsetPlusAConstantInOrder) {
   EXPECT_EQ(counters.duplicates, 0);
   EXPECT_EQ(counters.lost, 0);
   EXPECT_EQ(counters.lag, 0);
+  EXPECT_TRUE((*publisher)->status().ok());
+}
+
+TEST_F(PublisherTest, EveryWindowSizeKeepsEveryRecordOnceInOrder) {
+  // A window of one publish at a time, a small one that fills at once, and
+  // the default: the same stream contents, and no resynchronisation beyond
+  // the first.
+  for (const int64_t window : {int64_t{1}, int64_t{7}, int64_t{8192}}) {
+    const std::string stream = absl::StrCat("WINDOW", window);
+    ASSERT_TRUE(CreateStream(*connection_, {.name = stream}).ok());
+    std::unique_ptr<Log> log =
+        NewLog({.start_offset = 1, .segment_size = 4096});
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(log->Write(absl::StrCat("record ", i)).ok());
+    }
+    absl::StatusOr<std::unique_ptr<Publisher>> publisher = Publisher::Start(
+        *connection_, *log, {.stream = stream, .max_pending = window});
+    ASSERT_TRUE(publisher.ok()) << publisher.status();
+    for (int i = 300; i < 600; ++i) {
+      ASSERT_TRUE(log->Write(absl::StrCat("record ", i)).ok());
+    }
+    ASSERT_TRUE(
+        (*publisher)->WaitForAcknowledged(0, 600, absl::Now() + kWait).ok())
+        << "window " << window << ": " << (*publisher)->status();
+    absl::StatusOr<StreamState> state = GetStreamState(*connection_, stream);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->messages, 600u) << "window " << window;
+    EXPECT_EQ(state->last_seq, 600u);
+    for (uint64_t seq : {uint64_t{1}, uint64_t{300}, uint64_t{600}}) {
+      natsMsg* msg = GetMessage(stream, seq);
+      ASSERT_NE(msg, nullptr);
+      EXPECT_EQ(std::string(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)),
+                absl::StrCat("record ", seq - 1));
+      natsMsg_Destroy(msg);
+    }
+    const PublisherCounters counters = (*publisher)->counters();
+    EXPECT_EQ(counters.published, 600) << "window " << window;
+    EXPECT_EQ(counters.acknowledged, 600);
+    EXPECT_EQ(counters.resyncs, 1);
+    EXPECT_EQ(counters.lag, 0);
+  }
+}
+
+TEST_F(PublisherTest,
+       AFrozenServerStallsThePublisherWhichResyncsAndLosesNothing) {
+  ASSERT_TRUE(CreateStream(*connection_, {.name = "EVENTS"}).ok());
+  std::unique_ptr<Log> log = NewLog({.start_offset = 1, .segment_size = 4096});
+  absl::StatusOr<std::unique_ptr<Publisher>> publisher = Publisher::Start(
+      *connection_, *log,
+      {.stream = "EVENTS", .ack_timeout = absl::Milliseconds(200)});
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(log->Write("before").ok());
+  ASSERT_TRUE(
+      (*publisher)->WaitForAcknowledged(0, 500, absl::Now() + kWait).ok());
+  ASSERT_EQ((*publisher)->counters().resyncs, 1);
+
+  // The server takes the next publishes into its socket and answers none:
+  // the publisher must notice the silence by itself.
+  server_->Freeze();
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(log->Write("while frozen").ok());
+  const absl::Time deadline = absl::Now() + kWait;
+  while ((*publisher)->counters().resyncs < 2 && absl::Now() < deadline) {
+    // Polling a counter: the publisher has no event for "resynchronised".
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE((*publisher)->counters().resyncs, 2);
+  EXPECT_TRUE((*publisher)->status().ok());
+  server_->Thaw();
+
+  // The frozen publishes land when the server wakes (or are refused); the
+  // publisher resumes from what the stream holds. Each record once.
+  const absl::Status acked =
+      (*publisher)->WaitForAcknowledged(0, 1000, absl::Now() + kWait);
+  ASSERT_TRUE(acked.ok()) << acked;
+  absl::StatusOr<StreamState> state = GetStreamState(*connection_, "EVENTS");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->messages, 1000u);
+  EXPECT_EQ(state->last_seq, 1000u);
+  natsMsg* msg = GetMessage("EVENTS", 1000);
+  ASSERT_NE(msg, nullptr);
+  EXPECT_EQ(Header(msg, "Memlog-Offset"), "1000");
+  natsMsg_Destroy(msg);
+  EXPECT_EQ((*publisher)->counters().lost, 0);
   EXPECT_TRUE((*publisher)->status().ok());
 }
 
