@@ -92,7 +92,8 @@ class ShardSink final : public Sink {
   Offset start_offset() const override {
     return log_.options().shard.start_offset;
   }
-  bool can_skip_ahead() const override { return false; }
+  // A shard's first replica record may skip ahead (sharded/replica.h).
+  bool can_skip_ahead() const override { return true; }
   absl::Status Append(Offset offset, int64_t created, natsMsg* msg) override {
     const char* encoded = nullptr;
     std::string key;

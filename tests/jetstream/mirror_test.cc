@@ -222,6 +222,54 @@ TEST_F(MirrorTest, AMirrorOfATrimmedStreamStartsAtItsFirstSequence) {
   EXPECT_TRUE(IsPurgedOffset(log->Read(15).status()));
 }
 
+TEST_F(MirrorTest, AShardedMirrorOfTrimmedStreamsStartsEachShardAtItsFirstSequence) {
+  // Each shard's stream keeps its last 10 messages; the mirror starts after
+  // the source wrote 60 records to 2 shards, so each shard starts past its
+  // first sequence, and at a different one.
+  absl::StatusOr<std::unique_ptr<sharded::Log>> source = sharded::Log::Create(
+      {.num_shards = 2, .shard = {.start_offset = 1, .segment_size = 1024}});
+  ASSERT_TRUE(source.ok());
+  ASSERT_TRUE(
+      CreateShardStreams(*connection_, {.name = "TRIMMED_KEYED", .max_msgs = 10}, 2)
+          .ok());
+  absl::StatusOr<std::unique_ptr<Publisher>> publisher =
+      Publisher::Start(*connection_, **source, {.stream = "TRIMMED_KEYED"});
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  WriteKeyed(**source, 60, 5);
+  for (size_t shard = 0; shard < 2; ++shard) {
+    const Offset latest = (*source)->ShardRange(shard)->latest;
+    ASSERT_GT(latest, 10) << "shard " << shard;
+    const absl::Status acknowledged =
+        (*publisher)->WaitForAcknowledged(shard, latest, absl::Now() + kWait);
+    ASSERT_TRUE(acknowledged.ok()) << acknowledged;
+  }
+
+  // Segments of 8 records: each mirror shard rotates 8 records after its
+  // first, at an offset that no count from the start offset predicts, and
+  // still retains the stream's 10.
+  absl::StatusOr<std::unique_ptr<sharded::Log>> log = sharded::Log::Create(
+      {.num_shards = 2, .shard = {.start_offset = 1, .segment_size = 8}});
+  ASSERT_TRUE(log.ok());
+  absl::StatusOr<std::unique_ptr<Mirror>> mirror =
+      Mirror::Start(*connection_, **log, {.stream = "TRIMMED_KEYED"});
+  ASSERT_TRUE(mirror.ok()) << mirror.status();
+  for (size_t shard = 0; shard < 2; ++shard) {
+    const Offset latest = (*source)->ShardRange(shard)->latest;
+    const absl::Status mirrored =
+        (*mirror)->WaitForMirrored(shard, latest, absl::Now() + kWait);
+    ASSERT_TRUE(mirrored.ok()) << "shard " << shard << ": " << mirrored;
+    // The stream's 10 messages, at the source's offsets, by key too.
+    EXPECT_EQ(*(*log)->ShardRange(shard), (OffsetRange{latest - 9, latest}));
+    EXPECT_TRUE(IsPurgedOffset((*log)->ReadShard(shard, latest - 10).status()));
+    for (Offset o = latest - 9; o <= latest; ++o) {
+      const sharded::Record want = (*source)->ReadShard(shard, o)->ToRecord();
+      absl::StatusOr<sharded::Record> got = (*log)->Read(want.key, o);
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->data, want.data);
+    }
+  }
+}
+
 TEST_F(MirrorTest, ADeletedMessageStopsTheMirrorWithTheGapNamed) {
   ASSERT_TRUE(CreateStream(*connection_, {.name = "HOLEY"}).ok());
   for (int i = 1; i <= 5; ++i) PublishRaw("HOLEY", absl::StrCat("m", i));
