@@ -178,8 +178,7 @@ void ParallelWrite(benchmark::State& state) {
     }
     if (++next == mine.size()) next = 0;
   }
-  SetThroughput(state, state.iterations(),
-                state.iterations() * kPayloadBytes);
+  SetThroughput(state, state.iterations(), state.iterations() * kPayloadBytes);
 }
 
 void BM_ShardedLog_ParallelWrite(benchmark::State& state) {
