@@ -33,6 +33,7 @@
 #include "bench/baseline/floor.h"
 #include "bench/baseline/log.h"
 #include "bench/heap_counter.h"
+#include "bench/log_benchmarks.h"
 #include "bench/ratio_reporter.h"
 #include "benchmark/benchmark.h"
 #include "memlog/log.h"
@@ -46,145 +47,36 @@ constexpr int64_t kRetained = 2 * kSegmentSize;
 constexpr int64_t kSmallPayload = 100;
 constexpr size_t kBatchSize = 100;
 
-std::string Payload(int64_t size) {
-  std::string payload(static_cast<size_t>(size), '\0');
-  for (size_t i = 0; i < payload.size(); ++i) {
-    payload[i] = static_cast<char>('a' + i % 26);
-  }
-  return payload;
-}
-
-int64_t SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t ProcessCpuNanos() {
   timespec now;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-void SetThroughput(benchmark::State& state, int64_t items, int64_t bytes) {
-  state.SetItemsProcessed(items);
-  state.SetBytesProcessed(bytes);
-}
-
-// The same operations on memlog and on the baseline, so that each benchmark
-// below is written once. Each call checks its result, as a user would.
-struct Ours {
-  using LogType = memlog::Log;
-  using StreamType = memlog::Stream;
-
+// The shared adapters (bench/log_benchmarks.h) with this binary's segment size.
+struct Ours : OurLog {
   static std::unique_ptr<memlog::Log> New(
       absl::Duration wait_spin = absl::ZeroDuration()) {
-    memlog::Options options;
-    options.segment_size = kSegmentSize;
-    options.wait_spin = wait_spin;
-    absl::StatusOr<std::unique_ptr<memlog::Log>> log =
-        memlog::Log::Create(std::move(options));
-    if (!log.ok()) {
-      std::fprintf(stderr, "%s\n", log.status().ToString().c_str());
-      std::abort();
-    }
-    return *std::move(log);
-  }
-  static bool Write(memlog::Log& log, std::string_view data) {
-    absl::StatusOr<memlog::Offset> offset = log.Write(data);
-    benchmark::DoNotOptimize(offset);
-    return offset.ok();
-  }
-  static bool Read(const memlog::Log& log, int64_t offset) {
-    absl::StatusOr<memlog::Record> record = log.Read(offset);
-    benchmark::DoNotOptimize(record);
-    return record.ok();
-  }
-  static int64_t Latest(const memlog::Log& log) { return log.Range().latest; }
-  static memlog::Stream StreamFrom(const memlog::Log& log, int64_t start,
-                                   std::stop_token stop = {}) {
-    absl::StatusOr<memlog::Stream> stream =
-        log.StreamFrom(start, std::move(stop));
-    if (!stream.ok()) {
-      std::fprintf(stderr, "%s\n", stream.status().ToString().c_str());
-      std::abort();
-    }
-    return *std::move(stream);
-  }
-  // Returns the first 8 bytes of the next record, or -1 when the stream ends.
-  static int64_t NextStamp(memlog::Stream& stream) {
-    absl::StatusOr<memlog::RecordView> record = stream.Next();
-    if (!record.ok()) return -1;
-    int64_t stamp;
-    std::memcpy(&stamp, record->data().data(), sizeof(stamp));
-    return stamp;
+    return OurLog::New(kSegmentSize, wait_spin);
   }
 };
 
-struct Baseline {
-  using LogType = baseline::Log;
-  using StreamType = baseline::Log::Stream;
-
+struct Baseline : BaselineLog {
   static std::unique_ptr<baseline::Log> New() {
-    return std::make_unique<baseline::Log>(kSegmentSize);
-  }
-  static bool Write(baseline::Log& log, std::string_view data) {
-    int64_t offset = log.Write(data);
-    benchmark::DoNotOptimize(offset);
-    return offset >= 0;
-  }
-  static bool Read(const baseline::Log& log, int64_t offset) {
-    baseline::ReadResult result = log.Read(offset);
-    benchmark::DoNotOptimize(result);
-    return result.status == baseline::Status::kOk;
-  }
-  static int64_t Latest(const baseline::Log& log) { return log.Range().latest; }
-  static baseline::Log::Stream StreamFrom(const baseline::Log& log,
-                                          int64_t start,
-                                          std::stop_token stop = {}) {
-    return log.StreamFrom(start, std::move(stop));
-  }
-  static int64_t NextStamp(baseline::Log::Stream& stream) {
-    baseline::ReadResult result = stream.Next();
-    if (result.status != baseline::Status::kOk) return -1;
-    int64_t stamp;
-    std::memcpy(&stamp, result.record.data.data(), sizeof(stamp));
-    return stamp;
+    return BaselineLog::New(kSegmentSize);
   }
 };
 
-template <typename Impl>
-bool Fill(typename Impl::LogType& log, std::string_view payload, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!Impl::Write(log, payload)) return false;
-  }
-  return true;
+// --- Write: one thread appends `bytes`-byte records (MeasureWrite). ---
+
+void BM_Log_Write(benchmark::State& state) {
+  MeasureWrite<OurLog>(state, kSegmentSize);
 }
-
-// --- Write: one thread appends `bytes`-byte records. ---
-//
-// The log is filled past its first rotation before timing, so the loop
-// measures the steady state: memlog reuses the purged segment's storage, the
-// baseline its vectors' capacity.
-
-template <typename Impl>
-void Write(benchmark::State& state) {
-  const std::string payload = Payload(state.range(0));
-  auto log = Impl::New();
-  Fill<Impl>(*log, payload, kRetained + 1);
-  for (auto _ : state) {
-    if (!Impl::Write(*log, payload)) {
-      state.SkipWithError("write failed");
-      break;
-    }
-  }
-  SetThroughput(state, state.iterations(), state.iterations() * state.range(0));
-}
-
-void BM_Log_Write(benchmark::State& state) { Write<Ours>(state); }
 BENCHMARK(BM_Log_Write)->ArgName("bytes")->Arg(100)->Arg(1024)->Arg(65536);
 
-void BM_BaselineLog_Write(benchmark::State& state) { Write<Baseline>(state); }
+void BM_BaselineLog_Write(benchmark::State& state) {
+  MeasureWrite<BaselineLog>(state, kSegmentSize);
+}
 BENCHMARK(BM_BaselineLog_Write)
     ->ArgName("bytes")
     ->Arg(100)
@@ -192,39 +84,20 @@ BENCHMARK(BM_BaselineLog_Write)
     ->Arg(65536);
 
 void BM_Floor_Write(benchmark::State& state) {
-  const std::string payload = Payload(state.range(0));
-  baseline::Floor floor(payload.size(), kRetained);
-  for (auto _ : state) floor.Write(payload);
-  SetThroughput(state, state.iterations(), state.iterations() * state.range(0));
+  MeasureFloorWrite(state, kRetained);
 }
 BENCHMARK(BM_Floor_Write)->ArgName("bytes")->Arg(100)->Arg(1024)->Arg(65536);
 
-// --- Read: one thread reads every retained record in turn. ---
-//
-// Read returns an owning copy; ReadView a view into the log's storage (the
-// loop does not touch the payload bytes, as a consumer that hands the view to
-// writev() would not).
+// --- Read: one thread reads every retained record in turn (MeasureRead). ---
 
-template <typename Impl>
-void Read(benchmark::State& state) {
-  const std::string payload = Payload(state.range(0));
-  auto log = Impl::New();
-  Fill<Impl>(*log, payload, kRetained);
-  int64_t offset = 0;
-  for (auto _ : state) {
-    if (!Impl::Read(*log, offset)) {
-      state.SkipWithError("read failed");
-      break;
-    }
-    if (++offset == kRetained) offset = 0;
-  }
-  SetThroughput(state, state.iterations(), state.iterations() * state.range(0));
+void BM_Log_Read(benchmark::State& state) {
+  MeasureRead<OurLog>(state, kSegmentSize);
 }
-
-void BM_Log_Read(benchmark::State& state) { Read<Ours>(state); }
 BENCHMARK(BM_Log_Read)->ArgName("bytes")->Arg(100)->Arg(1024)->Arg(65536);
 
-void BM_BaselineLog_Read(benchmark::State& state) { Read<Baseline>(state); }
+void BM_BaselineLog_Read(benchmark::State& state) {
+  MeasureRead<BaselineLog>(state, kSegmentSize);
+}
 BENCHMARK(BM_BaselineLog_Read)
     ->ArgName("bytes")
     ->Arg(100)
@@ -232,20 +105,7 @@ BENCHMARK(BM_BaselineLog_Read)
     ->Arg(65536);
 
 void BM_Log_ReadView(benchmark::State& state) {
-  const std::string payload = Payload(state.range(0));
-  auto log = Ours::New();
-  Fill<Ours>(*log, payload, kRetained);
-  int64_t offset = 0;
-  for (auto _ : state) {
-    absl::StatusOr<memlog::RecordView> view = log->ReadView(offset);
-    if (!view.ok()) {
-      state.SkipWithError("read failed");
-      break;
-    }
-    benchmark::DoNotOptimize(view->data().data());
-    if (++offset == kRetained) offset = 0;
-  }
-  SetThroughput(state, state.iterations(), state.iterations() * state.range(0));
+  MeasureReadView(state, kSegmentSize);
 }
 BENCHMARK(BM_Log_ReadView)->ArgName("bytes")->Arg(100)->Arg(1024)->Arg(65536);
 
@@ -275,17 +135,7 @@ BENCHMARK(BM_Log_ReaderRead)
     ->Arg(65536);
 
 void BM_Floor_Read(benchmark::State& state) {
-  const std::string payload = Payload(state.range(0));
-  baseline::Floor floor(payload.size(), kRetained);
-  for (int64_t i = 0; i < kRetained; ++i) floor.Write(payload);
-  std::string out(payload.size(), '\0');
-  int64_t index = 0;
-  for (auto _ : state) {
-    floor.Read(index, out.data(), out.size());
-    benchmark::ClobberMemory();
-    if (++index == kRetained) index = 0;
-  }
-  SetThroughput(state, state.iterations(), state.iterations() * state.range(0));
+  MeasureFloorRead(state, kRetained);
 }
 BENCHMARK(BM_Floor_Read)->ArgName("bytes")->Arg(100)->Arg(1024)->Arg(65536);
 
@@ -535,15 +385,7 @@ void StreamWakeup(benchmark::State& state, NewArgs... new_args) {
     state.SkipWithError("stream ended early");
     return;
   }
-  std::sort(latencies.begin(), latencies.end());
-  const auto micros = [&](double quantile) {
-    const size_t index = std::min(
-        latencies.size() - 1, static_cast<size_t>(quantile * latencies.size()));
-    return static_cast<double>(latencies[index]) / 1e3;
-  };
-  state.counters["p50_us"] = micros(0.50);
-  state.counters["p99_us"] = micros(0.99);
-  state.counters["max_us"] = static_cast<double>(latencies.back()) / 1e3;
+  SetLatencyCounters(state, latencies);
   state.SetItemsProcessed(kWakeupSamples);
 }
 

@@ -25,6 +25,7 @@
 #include "absl/types/span.h"
 #include "bench/baseline/sharded_log.h"
 #include "bench/ratio_reporter.h"
+#include "bench/sharded_benchmarks.h"
 #include "benchmark/benchmark.h"
 #include "sharded/log.h"
 
@@ -40,68 +41,22 @@ constexpr int64_t kPayloadBytes = 100;
 // steady state where purged storage is reused.
 constexpr int64_t kWarmUpWrites = 2 * kSegmentSize * kNumShards + kNumKeys;
 
-// "key-000000000042": 16 bytes.
-std::string MakeKey(int64_t i) {
-  char key[32];
-  std::snprintf(key, sizeof(key), "key-%012lld", static_cast<long long>(i));
-  return key;
-}
-
 const std::vector<std::string>& Keys() {
-  static const auto* keys = [] {
-    auto* made = new std::vector<std::string>;
-    for (int i = 0; i < kNumKeys; ++i) made->push_back(MakeKey(i));
-    return made;
-  }();
+  static const auto* keys = new std::vector<std::string>(MakeKeys(kNumKeys));
   return *keys;
 }
 
-const std::string& Payload() {
-  static const std::string* payload = [] {
-    auto* made = new std::string(kPayloadBytes, '\0');
-    for (size_t i = 0; i < made->size(); ++i) {
-      (*made)[i] = static_cast<char>('a' + i % 26);
-    }
-    return made;
-  }();
+// The payload of every record here.
+const std::string& RecordPayload() {
+  static const auto* payload = new std::string(Payload(kPayloadBytes));
   return *payload;
 }
 
-void SetThroughput(benchmark::State& state, int64_t items) {
-  state.SetItemsProcessed(items);
-  state.SetBytesProcessed(items * kPayloadBytes);
-}
-
-// The same operations on memlog and on the baseline, so that each benchmark
-// is written once. Each call checks its result, as a user would.
-struct Ours {
-  using LogType = memlog::sharded::Log;
-
+// The shared adapters (bench/sharded_benchmarks.h) with this binary's
+// numbers of shards and records per segment, and streams by key.
+struct Ours : OurShardedLog {
   static std::unique_ptr<LogType> New() {
-    memlog::sharded::Options options;
-    options.num_shards = kNumShards;
-    options.shard.segment_size = kSegmentSize;
-    absl::StatusOr<std::unique_ptr<LogType>> log =
-        LogType::Create(std::move(options));
-    if (!log.ok()) {
-      std::fprintf(stderr, "%s\n", log.status().ToString().c_str());
-      std::abort();
-    }
-    return *std::move(log);
-  }
-  // Returns the offset written, or -1.
-  static int64_t Write(LogType& log, std::string_view key,
-                       std::string_view data) {
-    absl::StatusOr<memlog::Offset> offset = log.Write(key, data);
-    return offset.ok() ? *offset : -1;
-  }
-  static bool Read(const LogType& log, std::string_view key, int64_t offset) {
-    absl::StatusOr<memlog::sharded::Record> record = log.Read(key, offset);
-    benchmark::DoNotOptimize(record);
-    return record.ok();
-  }
-  static size_t ShardOf(const LogType& log, std::string_view key) {
-    return log.ShardFor(key).value();
+    return OurShardedLog::New(kNumShards, kSegmentSize);
   }
   // Reads `n` records of `key` from `start` with a stream; returns how many
   // it read.
@@ -118,23 +73,9 @@ struct Ours {
   }
 };
 
-struct Baseline {
-  using LogType = baseline::ShardedLog;
-
+struct Baseline : BaselineShardedLog {
   static std::unique_ptr<LogType> New() {
-    return std::make_unique<LogType>(kNumShards, kSegmentSize);
-  }
-  static int64_t Write(LogType& log, std::string_view key,
-                       std::string_view data) {
-    return log.Write(key, data);
-  }
-  static bool Read(const LogType& log, std::string_view key, int64_t offset) {
-    baseline::KeyedReadResult result = log.Read(key, offset);
-    benchmark::DoNotOptimize(result);
-    return result.status == baseline::Status::kOk;
-  }
-  static size_t ShardOf(const LogType& log, std::string_view key) {
-    return log.ShardOf(key);
+    return BaselineShardedLog::New(kNumShards, kSegmentSize);
   }
   static int64_t StreamRecords(const LogType& log, std::string_view key,
                                int64_t start, int64_t n) {
@@ -148,22 +89,6 @@ struct Baseline {
   }
 };
 
-// Writes the keys round-robin `n` times in total; the offsets written last
-// go to `written` (key index, offset) if given.
-template <typename Impl>
-void WarmUp(typename Impl::LogType& log, int64_t n,
-            std::vector<std::pair<int, int64_t>>* written = nullptr) {
-  const std::vector<std::string>& keys = Keys();
-  for (int64_t i = 0; i < n; ++i) {
-    const int key = static_cast<int>(i % kNumKeys);
-    const int64_t offset = Impl::Write(log, keys[key], Payload());
-    if (offset < 0) std::abort();
-    if (written != nullptr && written->size() < written->capacity()) {
-      written->emplace_back(key, offset);
-    }
-  }
-}
-
 // Returns a log of Impl that was written kWarmUpWrites records, made on the
 // first call and kept until the process exits (about 0.4 GB each for memlog
 // and the baseline). The Write, Read and ParallelWrite benchmarks share it,
@@ -172,7 +97,7 @@ template <typename Impl>
 typename Impl::LogType& WarmLog() {
   static typename Impl::LogType* log = [] {
     typename Impl::LogType* made = Impl::New().release();
-    WarmUp<Impl>(*made, kWarmUpWrites);
+    WriteRoundRobin<Impl>(*made, Keys(), RecordPayload(), kWarmUpWrites);
     return made;
   }();
   return *log;
@@ -180,26 +105,14 @@ typename Impl::LogType& WarmLog() {
 
 // --- Write: one thread writes 100-byte records, cycling over the keys. ---
 
-template <typename Impl>
-void Write(benchmark::State& state) {
-  typename Impl::LogType* log = &WarmLog<Impl>();
-  const std::vector<std::string>& keys = Keys();
-  int key = 0;
-  for (auto _ : state) {
-    if (Impl::Write(*log, keys[key], Payload()) < 0) {
-      state.SkipWithError("write failed");
-      break;
-    }
-    if (++key == kNumKeys) key = 0;
-  }
-  SetThroughput(state, state.iterations());
+void BM_ShardedLog_Write(benchmark::State& state) {
+  MeasureKeyedWrite<Ours>(state, WarmLog<Ours>(), Keys(), RecordPayload());
 }
-
-void BM_ShardedLog_Write(benchmark::State& state) { Write<Ours>(state); }
 BENCHMARK(BM_ShardedLog_Write);
 
 void BM_BaselineShardedLog_Write(benchmark::State& state) {
-  Write<Baseline>(state);
+  MeasureKeyedWrite<Baseline>(state, WarmLog<Baseline>(), Keys(),
+                              RecordPayload());
 }
 BENCHMARK(BM_BaselineShardedLog_Write);
 
@@ -211,44 +124,28 @@ BENCHMARK(BM_BaselineShardedLog_Write);
 
 constexpr int64_t kReadSet = 100'000;
 
-template <typename Impl, typename ReadFn>
-void Read(benchmark::State& state, ReadFn read) {
-  typename Impl::LogType* log = &WarmLog<Impl>();
-  std::vector<std::pair<int, int64_t>> written;
-  written.reserve(kReadSet);
-  WarmUp<Impl>(*log, kReadSet, &written);
-  const std::vector<std::string>& keys = Keys();
-  size_t next = 0;
-  for (auto _ : state) {
-    const auto& [key, offset] = written[next];
-    if (!read(*log, keys[key], offset)) {
-      state.SkipWithError("read failed");
-      break;
-    }
-    if (++next == written.size()) next = 0;
-  }
-  SetThroughput(state, state.iterations());
-}
-
 void BM_ShardedLog_Read(benchmark::State& state) {
-  Read<Ours>(state, Ours::Read);
+  MeasureKeyedRead<Ours>(state, WarmLog<Ours>(), Keys(), RecordPayload(),
+                         kReadSet, Ours::Read);
 }
 BENCHMARK(BM_ShardedLog_Read);
 
 void BM_ShardedLog_ReadView(benchmark::State& state) {
-  Read<Ours>(state, [](const Ours::LogType& log, std::string_view key,
-                       int64_t offset) {
-    absl::StatusOr<memlog::sharded::RecordView> view =
-        log.ReadView(key, offset);
-    if (!view.ok()) return false;
-    benchmark::DoNotOptimize(view->data().data());
-    return true;
-  });
+  MeasureKeyedRead<Ours>(
+      state, WarmLog<Ours>(), Keys(), RecordPayload(), kReadSet,
+      [](const Ours::LogType& log, std::string_view key, int64_t offset) {
+        absl::StatusOr<memlog::sharded::RecordView> view =
+            log.ReadView(key, offset);
+        if (!view.ok()) return false;
+        benchmark::DoNotOptimize(view->data().data());
+        return true;
+      });
 }
 BENCHMARK(BM_ShardedLog_ReadView);
 
 void BM_BaselineShardedLog_Read(benchmark::State& state) {
-  Read<Baseline>(state, Baseline::Read);
+  MeasureKeyedRead<Baseline>(state, WarmLog<Baseline>(), Keys(),
+                             RecordPayload(), kReadSet, Baseline::Read);
 }
 BENCHMARK(BM_BaselineShardedLog_Read);
 
@@ -275,13 +172,13 @@ void ParallelWrite(benchmark::State& state) {
   const std::vector<int>& mine = by_parity[state.thread_index() % 2];
   size_t next = 0;
   for (auto _ : state) {
-    if (Impl::Write(*log, keys[mine[next]], Payload()) < 0) {
+    if (Impl::Write(*log, keys[mine[next]], RecordPayload()) < 0) {
       state.SkipWithError("write failed");
       break;
     }
     if (++next == mine.size()) next = 0;
   }
-  SetThroughput(state, state.iterations());
+  SetThroughput(state, state.iterations(), state.iterations() * kPayloadBytes);
 }
 
 void BM_ShardedLog_ParallelWrite(benchmark::State& state) {
@@ -326,7 +223,7 @@ void KeyStream(benchmark::State& state) {
   }
   for (int64_t i = 0; i < kRecordsPerKey; ++i) {
     for (const std::string& key : keys) {
-      if (Impl::Write(*log, key, Payload()) < 0) std::abort();
+      if (Impl::Write(*log, key, RecordPayload()) < 0) std::abort();
     }
   }
   for (auto _ : state) {
@@ -336,7 +233,8 @@ void KeyStream(benchmark::State& state) {
       break;
     }
   }
-  SetThroughput(state, state.iterations() * kRecordsPerKey);
+  const int64_t records = state.iterations() * kRecordsPerKey;
+  SetThroughput(state, records, records * kPayloadBytes);
 }
 
 void BM_ShardedLog_KeyStream(benchmark::State& state) {
