@@ -83,6 +83,13 @@ struct ServerOptions {
   // Per streaming connection: formatted events waiting to be sent. A stream
   // reads no further records while this is full.
   size_t max_buffered_bytes = 64 * 1024;
+  // Per plain log and stream format (SSE, NDJSON): the latest events,
+  // formatted once and shared by every stream that is this close to the
+  // log's end, so that serving N clients costs one formatting per record and
+  // one notification per write, not N. Streams further behind (and streams
+  // of sharded logs) format their own. Held only while the log has streams;
+  // 0 turns sharing off.
+  size_t shared_window_bytes = 4 * 1024 * 1024;
   // A comment (SSE) or heartbeat line (NDJSON) after this long without an
   // event, so that proxies keep the connection.
   absl::Duration heartbeat_interval = absl::Seconds(15);
