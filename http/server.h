@@ -35,6 +35,11 @@
 // log purges what it has not read yet it gets an `event: lagged` with the
 // count and continues from the earliest record.
 //
+// Fan-out: the streams of a plain log that are near its end share each
+// record's event, formatted once, and wait on one notification of the log
+// rather than one each (ServerOptions::shared_window_bytes), so that what a
+// write costs the writer does not grow with their number.
+//
 // Thread-safety: AddLog(), AddShardedLog() and AddPage() must be called
 // before Start(); Start(), Shutdown(), port() and the destructor may be
 // called from any one thread at a time. Lifetime: every log served must
