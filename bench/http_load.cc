@@ -1,36 +1,58 @@
 // Copyright memlog authors.
 //
 // Load benchmark of memlog::http::Server (not a test): on loopback, N
-// streaming clients (our own Asio client, NDJSON) while a writer adds R
-// records per second for S seconds. Checks that every client receives every
-// record in order, exactly once, and reports
-//   - write-to-client latency, p50 / p99 / max (the payload of each record
-//     is its write time on CLOCK_MONOTONIC, shared by both processes);
-//   - server CPU (user + system of the server process, over the run);
-//   - server memory per connected idle client (RSS growth / N);
-//   - the writer's cost per write, without clients and with them, as the
-//     throughput it implies, and their ratio (the baseline of the same run).
+// streaming clients (our own Asio client, SSE or NDJSON) while a writer adds
+// R records per second for S seconds. Checks that every client receives
+// every record in order, exactly once, and reports
+//   - write-to-client latency, p50 / p99 / p99.9 / max: the payload of each
+//     record is its write time on CLOCK_MONOTONIC, shared by both processes,
+//     and a client reads the clock once per read() it makes;
+//   - CPU of the server process (its io threads and its writer apart) and of
+//     the clients, over the paced run and the clients' catch-up, also per
+//     event delivered: both processes share this machine's cores;
+//   - server memory per connected idle client (RSS growth / N; the kernel's
+//     socket buffers are not in RSS, the kernel's TCP memory is shown
+//     beside it);
+//   - the writer's throughput without clients and with them, in the same
+//     run, two ways. Paced as above: the mean time in Write() of the writes
+//     that were not descheduled (what serving costs the writer's own
+//     thread; the descheduled ones, over 50 us, would measure the machine's
+//     load instead). And a burst of B records written flat out: its
+//     wall-clock rate, which on a small machine shares the cores with the
+//     server and the clients, and its rate per second of the writer
+//     thread's CPU.
 // The server and its writer run in a child process so that its CPU and
-// memory are its own; the clients run here on one thread.
+// memory are its own; the clients run here, on threads of their own.
 //
 //   ./bazelw run --config=opt //bench:http_load -- [clients] [rate] [seconds]
-// Defaults: 1000 clients, 10000 records/s, 10 s.
+//       [--format=sse|ndjson] [--client_threads=2] [--server_threads=2]
+//       [--burst=20000] [--shared_window_bytes=N]
+// Defaults: 1000 clients, 10000 records/s, 10 s, SSE, the server's default
+// window of shared events.
 
 #include <utility>  // before Asio: Debian's Asio under GCC 12 needs it
 
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
+#include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -38,7 +60,6 @@
 
 #include <boost/asio.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "http/server.h"
@@ -55,18 +76,64 @@ int64_t MonotonicNanos() {
       .count();
 }
 
+int64_t ThreadCpuNanos() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+}
+
+struct Flags {
+  int clients = 1000;
+  int rate = 10'000;
+  int seconds = 10;
+  bool ndjson = false;
+  int client_threads = 2;
+  int server_threads = 2;
+  int64_t burst = 20'000;
+  int64_t shared_window_bytes = -1;  // the server's default
+};
+
 // --- The server process. ---
 
+// A Write() that takes longer than this was, most likely, descheduled (or
+// interrupted): on 2 cores shared with the clients and other work, a few
+// such writes would otherwise make up most of the time measured.
+constexpr int64_t kDescheduledNanos = 50'000;
+
+// Payloads are write times: CLOCK_MONOTONIC nanoseconds modulo 10^16 (115
+// days), as 16 decimal digits, so that clients parse them in two 8-byte
+// steps.
+constexpr int64_t kTimeModulo = 10'000'000'000'000'000;
+constexpr size_t kTimeDigits = 16;
+
+bool WriteNow(memlog::Log& log) {
+  char text[kTimeDigits];
+  int64_t now = MonotonicNanos() % kTimeModulo;
+  for (size_t i = kTimeDigits; i-- > 0; now /= 10) {
+    text[i] = static_cast<char>('0' + now % 10);
+  }
+  return log.Write(std::string_view(text, kTimeDigits)).ok();
+}
+
 // Reads commands from `in`, writes answers to `out`:
-//   "paced R S" writes R records/s for S s; answers "<writes> <ns in Write>".
+//   "paced R S": writes R records/s for S s (a burst each millisecond);
+//                answers "<writes> <ns in Write()> <writes that took over
+//                kDescheduled> <ns in the others> <median ns>";
+//   "burst N":   writes N records as fast as it can; answers
+//                "<wall ns> <writer thread CPU ns>";
 //   "quit" ends.
 // First prints the port.
-int ServerMain(int in, int out) {
+int ServerMain(const Flags& flags, int in, int out) {
   auto log = memlog::Log::Create({.segment_size = 1 << 21}).value();
-  memlog::http::Server server({.port = 0,
-                               .threads = 1,
-                               .max_connections = 100'000,
-                               .heartbeat_interval = absl::Seconds(60)});
+  memlog::http::ServerOptions options{
+      .port = 0,
+      .threads = flags.server_threads,
+      .max_connections = 100'000,
+      .heartbeat_interval = absl::Seconds(60)};
+  if (flags.shared_window_bytes >= 0) {
+    options.shared_window_bytes = static_cast<size_t>(flags.shared_window_bytes);
+  }
+  memlog::http::Server server(options);
   if (!server.AddLog("load", log.get()).ok() || !server.Start().ok()) return 1;
   FILE* to = fdopen(out, "w");
   FILE* from = fdopen(in, "r");
@@ -75,25 +142,49 @@ int ServerMain(int in, int out) {
   char command[64];
   while (std::fgets(command, sizeof command, from) != nullptr) {
     int rate = 0, seconds = 0;
+    int64_t count = 0;
     if (std::sscanf(command, "paced %d %d", &rate, &seconds) == 2) {
-      // Bursts every millisecond, at the rate asked for.
       const int64_t total = static_cast<int64_t>(rate) * seconds;
-      int64_t written = 0, in_write = 0;
+      int64_t written = 0, in_write = 0, descheduled = 0, in_fast = 0;
+      // Durations in 10 ns buckets, for the median.
+      std::vector<int64_t> buckets(kDescheduledNanos / 10 + 1, 0);
       const auto start = std::chrono::steady_clock::now();
       for (int64_t tick = 1; written < total; ++tick) {
         const int64_t due = std::min(total, rate * tick / 1000);
         for (; written < due; ++written) {
           const int64_t t0 = MonotonicNanos();
-          if (!log->Write(absl::StrCat(t0)).ok()) return 1;
-          in_write += MonotonicNanos() - t0;
+          if (!WriteNow(*log)) return 1;
+          const int64_t took = MonotonicNanos() - t0;
+          in_write += took;
+          if (took > kDescheduledNanos) {
+            ++descheduled;
+          } else {
+            in_fast += took;
+            ++buckets[static_cast<size_t>(took / 10)];
+          }
         }
         std::this_thread::sleep_until(start + std::chrono::milliseconds(tick));
       }
-      std::fprintf(to, "%" PRId64 " %" PRId64 "\n", written, in_write);
-      std::fflush(to);
+      int64_t median = 0;
+      for (int64_t seen = 0; median < static_cast<int64_t>(buckets.size());
+           ++median) {
+        seen += buckets[static_cast<size_t>(median)];
+        if (2 * seen > written) break;
+      }
+      std::fprintf(to, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+                   " %" PRId64 "\n",
+                   written, in_write, descheduled, in_fast, median * 10 + 5);
+    } else if (std::sscanf(command, "burst %" SCNd64, &count) == 1) {
+      const int64_t wall0 = MonotonicNanos(), cpu0 = ThreadCpuNanos();
+      for (int64_t i = 0; i < count; ++i) {
+        if (!WriteNow(*log)) return 1;
+      }
+      std::fprintf(to, "%" PRId64 " %" PRId64 "\n", MonotonicNanos() - wall0,
+                   ThreadCpuNanos() - cpu0);
     } else {
       break;
     }
+    std::fflush(to);
   }
   server.Shutdown(absl::Seconds(5));
   return 0;
@@ -101,43 +192,129 @@ int ServerMain(int in, int out) {
 
 // --- Client side. ---
 
-// Latencies in 10 µs buckets, up to 1 s.
+// Latencies in 10 us buckets up to 100 ms, then 1 ms buckets up to 100 s.
 struct Histogram {
-  std::vector<int64_t> buckets = std::vector<int64_t>(100'001, 0);
+  static constexpr int64_t kFine = 10'000;   // buckets of 10 us ...
+  static constexpr int64_t kFineEnd = 10'000;  // ... for the first 100 ms
+  static constexpr int64_t kCoarse = 1'000'000;
+  std::vector<int64_t> buckets =
+      std::vector<int64_t>(kFineEnd + 100'000 + 1, 0);
   int64_t count = 0;
   int64_t max_ns = 0;
+  int64_t reads = 0;
+  int64_t read_bytes = 0;
   void Add(int64_t ns) {
     ++count;
     max_ns = std::max(max_ns, ns);
-    buckets[static_cast<size_t>(std::clamp<int64_t>(ns / 10'000, 0, 100'000))]++;
+    const int64_t fine = std::max<int64_t>(0, ns / kFine);
+    const int64_t bucket =
+        fine < kFineEnd ? fine
+                        : std::min<int64_t>(kFineEnd + ns / kCoarse,
+                                            static_cast<int64_t>(buckets.size()) - 1);
+    buckets[static_cast<size_t>(bucket)]++;
+  }
+  // The upper end of a bucket, in ms.
+  static double BucketEndMs(size_t i) {
+    const auto bucket = static_cast<int64_t>(i);
+    return bucket < kFineEnd
+               ? static_cast<double>((bucket + 1) * kFine) / 1e6
+               : static_cast<double>((bucket - kFineEnd + 1) * kCoarse) / 1e6;
+  }
+  void Merge(const Histogram& other) {
+    for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+    count += other.count;
+    max_ns = std::max(max_ns, other.max_ns);
+    reads += other.reads;
+    read_bytes += other.read_bytes;
   }
   double PercentileMs(double p) const {
     const auto want = static_cast<int64_t>(p * static_cast<double>(count));
     int64_t seen = 0;
     for (size_t i = 0; i < buckets.size(); ++i) {
       seen += buckets[i];
-      if (seen > want) return static_cast<double>(i + 1) * 0.01;
+      if (seen > want) return BucketEndMs(i);
     }
-    return 1000;
+    return BucketEndMs(buckets.size() - 1);
   }
 };
 
-// One streaming client: NDJSON over chunked encoding, parsed as it comes.
+// What the clients have reached, for the main thread to wait on.
+class Progress {
+ public:
+  void Add(int* counter) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++*counter;
+    cv_.notify_all();
+  }
+  // Waits until `*counter` reaches `n` or `seconds` pass; the final count.
+  int WaitFor(const int* counter, int n, int seconds) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(seconds),
+                 [&] { return *counter >= n || failed_ > 0; });
+    return *counter;
+  }
+  void Fail() { Add(&failed_); }
+  void Reset(int* counter) {
+    std::lock_guard<std::mutex> lock(mu_);
+    *counter = 0;
+  }
+
+  int streaming = 0;  // clients whose response header has arrived
+  int reached = 0;    // clients that have the current target's records
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int failed_ = 0;
+};
+
+// The records of the current phase: [begin, target), of which those before
+// timed_end count in the latency histogram.
+struct Phase {
+  std::atomic<int64_t> target{0};
+  std::atomic<int64_t> timed_begin{0};
+  std::atomic<int64_t> timed_end{0};
+};
+
+// Parses a decimal number at the start of `text`; -1 if there is none.
+int64_t Number(std::string_view text) {
+  int64_t value = -1;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+// One streaming client: SSE or NDJSON over chunked encoding, parsed in
+// place in its read buffer. Its parsing checks what the benchmark needs
+// (each record's offset, which for SSE is its id, and its payload) and
+// little else: the server's own tests check the formats.
 class Client {
  public:
-  Client(asio::io_context& ioc, Histogram* histogram, int64_t* streaming)
-      : socket_(ioc), histogram_(histogram), streaming_(streaming) {}
+  // Bytes per read: `buffer` holds as many, and is shared by the clients
+  // of one thread.
+  static constexpr size_t kReadBytes = 256 * 1024;
+
+  Client(asio::io_context& ioc, bool ndjson, char* buffer,
+         Histogram* histogram, Progress* progress, const Phase* phase)
+      : socket_(ioc),
+        ndjson_(ndjson),
+        buffer_(buffer),
+        histogram_(histogram),
+        progress_(progress),
+        phase_(phase) {}
 
   void Start(const tcp::endpoint& endpoint, int64_t from) {
     expected_ = from;
-    request_ = absl::StrCat("GET /v1/logs/load/records?from=", from,
-                            " HTTP/1.1\r\nHost: bench\r\n"
-                            "Accept: application/x-ndjson\r\n\r\n");
+    request_ = absl::StrCat(
+        "GET /v1/logs/load/records?from=", from,
+        " HTTP/1.1\r\nHost: bench\r\n",
+        ndjson_ ? "Accept: application/x-ndjson\r\n" : "", "\r\n");
     socket_.async_connect(endpoint, [this](boost::system::error_code ec) {
       if (ec) return Fail("connect: " + ec.message());
       asio::async_write(socket_, asio::buffer(request_),
                         [this](boost::system::error_code e, size_t) {
                           if (e) return Fail("write: " + e.message());
+                          socket_.non_blocking(true, e);
+                          if (e) return Fail("non_blocking: " + e.message());
                           Read();
                         });
     });
@@ -146,151 +323,374 @@ class Client {
   int64_t expected() const { return expected_; }
   int64_t errors() const { return errors_; }
   const std::string& error() const { return error_; }
+  void Close() {
+    closed_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
 
  private:
   void Fail(std::string what) {
-    ++errors_;
-    if (error_.empty()) error_ = std::move(what);
+    if (errors_++ == 0) {
+      error_ = std::move(what);
+      progress_->Fail();
+    }
   }
 
+  // Waits until the socket is readable, then reads it dry into the
+  // thread's buffer (which stays in cache, where 1,000 buffers of their own
+  // would not): a read shorter than the buffer left nothing behind.
   void Read() {
-    socket_.async_read_some(
-        asio::buffer(buffer_), [this](boost::system::error_code ec, size_t n) {
-          if (ec) return Fail("read: " + ec.message());
-          raw_.append(buffer_.data(), n);
-          Parse();
-          Read();
-        });
+    socket_.async_wait(tcp::socket::wait_read, [this](boost::system::error_code ec) {
+      if (closed_) return;
+      if (ec) return Fail("wait: " + ec.message());
+      for (;;) {
+        boost::system::error_code error;
+        const size_t n =
+            socket_.read_some(asio::buffer(buffer_, kReadBytes), error);
+        if (error == asio::error::would_block) break;
+        if (error) return Fail("read: " + error.message());
+        OnRead(n);
+        if (n < kReadBytes) break;
+      }
+      Read();
+    });
   }
 
-  void Parse() {
-    for (;;) {
-      if (state_ == kHeader) {
-        const size_t end = raw_.find("\r\n\r\n");
-        if (end == std::string::npos) return;
-        if (raw_.compare(0, 12, "HTTP/1.1 200") != 0) {
-          Fail("status: " + raw_.substr(0, 12));
+  void OnRead(size_t n) {
+    now_ = MonotonicNanos() % kTimeModulo;
+    timed_begin_ = phase_->timed_begin.load(std::memory_order_relaxed);
+    timed_end_ = phase_->timed_end.load(std::memory_order_relaxed);
+    if (expected_ >= timed_begin_ && expected_ < timed_end_) {
+      ++histogram_->reads;  // a read of the paced run
+      histogram_->read_bytes += static_cast<int64_t>(n);
+    }
+    Parse(std::string_view(buffer_, n));
+    const int64_t target = phase_->target.load(std::memory_order_acquire);
+    if (expected_ >= target && reached_ != target) {
+      reached_ = target;
+      progress_->Add(&progress_->reached);
+    }
+  }
+
+  // The chunked framing; the bodies go to Body().
+  void Parse(std::string_view in) {
+    while (!in.empty()) {
+      switch (state_) {
+        case kHeader: {
+          header_.append(in.data(), in.size());
+          const size_t end = header_.find("\r\n\r\n");
+          if (end == std::string::npos) return;
+          if (header_.compare(0, 12, "HTTP/1.1 200") != 0) {
+            return Fail("status: " + header_.substr(0, 12));
+          }
+          in = std::string_view(header_).substr(end + 4);
+          state_ = kSize;
+          chunk_left_ = 0;
+          progress_->Add(&progress_->streaming);
+          // The rest of the header buffer: parse it from a copy.
+          std::string rest(in);
+          header_.clear();
+          return Parse(rest);
         }
-        raw_.erase(0, end + 4);
-        state_ = kSize;
-        ++*streaming_;
-      } else if (state_ == kSize) {
-        const size_t end = raw_.find("\r\n");
-        if (end == std::string::npos) return;
-        left_ = std::strtoull(raw_.substr(0, end).c_str(), nullptr, 16);
-        raw_.erase(0, end + 2);
-        state_ = left_ == 0 ? kDone : kData;
-      } else if (state_ == kData) {
-        const size_t take = std::min(left_, raw_.size());
-        body_.append(raw_, 0, take);
-        raw_.erase(0, take);
-        left_ -= take;
-        Lines();
-        if (left_ > 0) return;
-        state_ = kEnd;
-      } else if (state_ == kEnd) {
-        if (raw_.size() < 2) return;
-        raw_.erase(0, 2);
-        state_ = kSize;
-      } else {
+        case kSize: {
+          const char c = in[0];
+          in.remove_prefix(1);
+          if (c == '\n') {
+            state_ = chunk_left_ == 0 ? kDone : kData;
+          } else if (c != '\r') {
+            const int digit = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+            chunk_left_ = chunk_left_ * 16 + static_cast<size_t>(digit);
+          }
+          break;
+        }
+        case kData: {
+          const size_t take = std::min(chunk_left_, in.size());
+          Body(in.substr(0, take));
+          in.remove_prefix(take);
+          chunk_left_ -= take;
+          if (chunk_left_ == 0) state_ = kDataEnd;
+          break;
+        }
+        case kDataEnd: {
+          const char c = in[0];
+          in.remove_prefix(1);
+          if (c == '\n') state_ = kSize;
+          break;
+        }
+        case kDone:
+          return Fail("the stream ended");
+      }
+    }
+  }
+
+  // Events are parsed in place; an event cut by a read (or a chunk) is
+  // completed in carry_ first.
+  void Body(std::string_view body) {
+    if (!carry_.empty()) {
+      const size_t end = EventEnd(body);
+      if (end == std::string_view::npos) {
+        carry_.append(body.data(), body.size());
         return;
       }
+      carry_.append(body.data(), end);
+      const char* stop = Events(carry_.data(), carry_.data() + carry_.size());
+      if (stop != carry_.data() + carry_.size()) return Fail("bad event");
+      carry_.clear();
+      body.remove_prefix(end);
+    }
+    const char* stop = Events(body.data(), body.data() + body.size());
+    carry_.assign(stop, static_cast<size_t>(body.data() + body.size() - stop));
+  }
+
+  // Where the first event that carry_ began ends in `body` (one past its
+  // last byte), or npos.
+  size_t EventEnd(std::string_view body) const {
+    if (ndjson_) {
+      const size_t end = body.find('\n');
+      return end == std::string_view::npos ? end : end + 1;
+    }
+    if (carry_.back() == '\n' && !body.empty() && body[0] == '\n') return 1;
+    const size_t end = body.find("\n\n");
+    return end == std::string_view::npos ? end : end + 2;
+  }
+
+  // Parses the complete events in [p, end); returns where the first
+  // incomplete one starts.
+  const char* Events(const char* p, const char* const end) {
+    while (p < end) {
+      const char* next = ndjson_ ? NdjsonEvent(p, end) : SseEvent(p, end);
+      if (next == nullptr) return p;
+      p = next;
+    }
+    return p;
+  }
+
+  // The common SSE event, "id: N\ndata: {...,"data":"T"}\n\n", at one
+  // memchr(); anything else line by line. nullptr if incomplete.
+  const char* SseEvent(const char* p, const char* const end) {
+    if (end - p >= 4 && std::memcmp(p, "id: ", 4) == 0) {
+      const char* q = p + 4;
+      const int64_t id = Digits(&q, end);
+      if (end - q < 7) return nullptr;
+      if (*q != '\n' || std::memcmp(q + 1, "data: ", 6) != 0) {
+        Fail("bad id line");
+        return end;
+      }
+      const char* json = q + 7;
+      const auto* line_end = static_cast<const char*>(
+          std::memchr(json, '\n', static_cast<size_t>(end - json)));
+      if (line_end == nullptr || line_end + 1 >= end) return nullptr;
+      if (line_end[1] != '\n') {
+        Fail("bad data line");
+        return end;
+      }
+      Record(id, WriteTime(json, line_end));
+      return line_end + 2;
+    }
+    const auto* line_end = static_cast<const char*>(
+        std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (line_end == nullptr) return nullptr;
+    const std::string_view line(p, static_cast<size_t>(line_end - p));
+    // Blank lines, comments (heartbeats) and the stream's `retry:`.
+    if (!line.empty() && line[0] != ':' && line.rfind("retry: ", 0) != 0) {
+      Fail("unexpected line: " + std::string(line));
+    }
+    return line_end + 1;
+  }
+
+  // {"offset":N,"created":"...","data":"T"}\n
+  const char* NdjsonEvent(const char* p, const char* const end) {
+    const auto* line_end = static_cast<const char*>(
+        std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (line_end == nullptr) return nullptr;
+    constexpr std::string_view kOffset = "{\"offset\":";
+    if (line_end - p > static_cast<ptrdiff_t>(kOffset.size()) &&
+        std::memcmp(p, kOffset.data(), kOffset.size()) == 0) {
+      const char* q = p + kOffset.size();
+      Record(Digits(&q, line_end), WriteTime(p, line_end));
+    } else if (std::string_view(p, static_cast<size_t>(line_end - p)) !=
+               "{\"event\":\"heartbeat\"}") {
+      Fail("unexpected line: " +
+           std::string(p, static_cast<size_t>(line_end - p)));
+    }
+    return line_end + 1;
+  }
+
+  // The decimal number at *p (advanced past it), or -1.
+  static int64_t Digits(const char** p, const char* end) {
+    const char* q = *p;
+    int64_t value = 0;
+    while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+      value = value * 10 + (*q++ - '0');
+    }
+    const bool any = q != *p;
+    *p = q;
+    return any ? value : -1;
+  }
+
+  // The payload of a record's JSON [json, line_end), which ends with
+  // "data":"<16 digits>"}.
+  static int64_t WriteTime(const char* json, const char* line_end) {
+    constexpr ptrdiff_t kTail = kTimeDigits + 2;  // the digits, "}
+    if (line_end - json < kTail + 1 || line_end[-1] != '}' ||
+        line_end[-2] != '"' || line_end[-kTail - 1] != '"') {
+      return -1;
+    }
+    const char* digits = line_end - kTail;
+    const int64_t high = EightDigits(digits), low = EightDigits(digits + 8);
+    return high < 0 || low < 0 ? -1 : high * 100'000'000 + low;
+  }
+
+  // Eight decimal digits at once (the well-known SWAR reduction), or -1.
+  static int64_t EightDigits(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    v -= 0x3030303030303030;
+    // Each byte must now be 0..9.
+    if ((v & 0xF0F0F0F0F0F0F0F0) != 0 ||
+        ((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) != 0) {
+      return -1;
+    }
+    v = v * 10 + (v >> 8);
+    v = (((v & 0x000000FF000000FF) * (100 + (1000000ull << 32))) +
+         (((v >> 16) & 0x000000FF000000FF) * (1 + (10000ull << 32)))) >>
+        32;
+    return static_cast<int64_t>(v);
+  }
+
+  void Record(int64_t offset, int64_t written) {
+    if (offset < 0 || written < 0) return Fail("unparsable event");
+    if (offset != expected_) {
+      return Fail(absl::StrCat("got offset ", offset, ", expected ", expected_));
+    }
+    expected_ = offset + 1;
+    if (offset >= timed_begin_ && offset < timed_end_) {
+      histogram_->Add(now_ - written);
     }
   }
 
-  void Lines() {
-    const int64_t now = MonotonicNanos();
-    size_t start = 0;
-    for (;;) {
-      const size_t end = body_.find('\n', start);
-      if (end == std::string::npos) break;
-      const std::string_view line(body_.data() + start, end - start);
-      start = end + 1;
-      // {"offset":N,"created":"...","data":"<write time>"}
-      constexpr std::string_view kOffset = "{\"offset\":";
-      constexpr std::string_view kDataField = "\"data\":\"";
-      if (line.substr(0, kOffset.size()) != kOffset) {
-        Fail(absl::StrCat("unexpected line: ", std::string(line)));
-        continue;
-      }
-      int64_t offset = -1, written = 0;
-      const size_t comma = line.find(',');
-      const size_t data = line.find(kDataField);
-      std::string offset_text(line.substr(kOffset.size(), comma - kOffset.size()));
-      std::string written_text(
-          line.substr(data + kDataField.size(),
-                      line.size() - data - kDataField.size() - 2));
-      if (!absl::SimpleAtoi(offset_text, &offset) ||
-          !absl::SimpleAtoi(written_text, &written)) {
-        Fail("unparsable line");
-        continue;
-      }
-      if (offset != expected_) {
-        Fail(absl::StrCat("got offset ", offset, ", expected ", expected_));
-      }
-      expected_ = offset + 1;
-      histogram_->Add(now - written);
-    }
-    body_.erase(0, start);
-  }
-
-  enum State { kHeader, kSize, kData, kEnd, kDone };
+  enum State { kHeader, kSize, kData, kDataEnd, kDone };
   tcp::socket socket_;
-  Histogram* histogram_;
-  int64_t* streaming_;
-  std::array<char, 16 * 1024> buffer_;
-  std::string request_, raw_, body_, error_;
+  const bool ndjson_;
+  char* const buffer_;
+  Histogram* const histogram_;
+  Progress* const progress_;
+  const Phase* const phase_;
+  std::string request_, header_, carry_, error_;
   State state_ = kHeader;
-  size_t left_ = 0;
+  size_t chunk_left_ = 0;
   int64_t expected_ = 0;
+  int64_t timed_begin_ = 0;
+  int64_t timed_end_ = 0;
+  int64_t reached_ = -1;
+  int64_t now_ = 0;
   int64_t errors_ = 0;
+  bool closed_ = false;
 };
 
-struct ProcessUsage {
-  int64_t rss_kib = 0;
-  double cpu_seconds = 0;
+// Clients on one thread, with their own io_context and histogram.
+struct ClientThread {
+  asio::io_context ioc{1};
+  std::unique_ptr<char[]> buffer{new char[Client::kReadBytes]};
+  Histogram histogram;
+  std::vector<std::unique_ptr<Client>> clients;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work{ioc.get_executor()};
+  std::thread thread;
 };
 
-ProcessUsage UsageOf(pid_t pid) {
-  ProcessUsage usage;
+// CPU seconds (user + system) per thread of a process, by thread id.
+std::map<int, double> ThreadCpu(pid_t pid) {
+  std::map<int, double> cpu;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task/");
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(tasks, error)) {
+    const int tid = std::atoi(entry.path().filename().c_str());
+    std::ifstream stat(absl::StrCat(tasks, tid, "/stat"));
+    std::string all((std::istreambuf_iterator<char>(stat)),
+                    std::istreambuf_iterator<char>());
+    // utime and stime: the 12th and 13th fields after the command's ')'.
+    const size_t paren = all.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::vector<std::string_view> fields;
+    std::string_view rest = std::string_view(all).substr(paren + 2);
+    while (!rest.empty()) {
+      const size_t space = rest.find(' ');
+      fields.push_back(rest.substr(0, space));
+      if (space == std::string_view::npos) break;
+      rest.remove_prefix(space + 1);
+    }
+    if (fields.size() > 12) {
+      cpu[tid] = static_cast<double>(Number(fields[11]) + Number(fields[12])) /
+                 static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return cpu;
+}
+
+int64_t RssKib(pid_t pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) usage.rss_kib = std::atoll(line.c_str() + 6);
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
   }
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string all((std::istreambuf_iterator<char>(stat)),
-                  std::istreambuf_iterator<char>());
-  // Fields after the command's closing parenthesis; utime and stime are the
-  // 14th and 15th fields of the line.
-  const size_t paren = all.rfind(')');
-  std::vector<std::string> fields;
-  std::string field;
-  for (size_t i = paren + 2; i < all.size(); ++i) {
-    if (all[i] == ' ') {
-      fields.push_back(field);
-      field.clear();
-    } else {
-      field.push_back(all[i]);
-    }
+  return 0;
+}
+
+// The kernel's TCP buffer memory, system-wide (both ends of every socket).
+int64_t KernelTcpKib() {
+  std::ifstream sockstat("/proc/net/sockstat");
+  for (std::string line; std::getline(sockstat, line);) {
+    if (line.rfind("TCP:", 0) != 0) continue;
+    const size_t mem = line.find(" mem ");
+    if (mem == std::string::npos) return 0;
+    return std::atoll(line.c_str() + mem + 5) * sysconf(_SC_PAGESIZE) / 1024;
   }
-  if (fields.size() > 12) {
-    usage.cpu_seconds = static_cast<double>(std::atoll(fields[11].c_str()) +
-                                            std::atoll(fields[12].c_str())) /
-                        static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-  return usage;
+  return 0;
+}
+
+bool ParseFlag(std::string_view arg, std::string_view name, int64_t* value) {
+  const std::string prefix = "--" + std::string(name) + "=";
+  if (arg.substr(0, prefix.size()) != prefix) return false;
+  *value = Number(arg.substr(prefix.size()));
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int clients = argc > 1 ? std::atoi(argv[1]) : 1000;
-  const int rate = argc > 2 ? std::atoi(argv[2]) : 10'000;
-  const int seconds = argc > 3 ? std::atoi(argv[3]) : 10;
+  Flags flags;
+  int positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    int64_t value = 0;
+    if (arg == "--format=ndjson") {
+      flags.ndjson = true;
+    } else if (arg == "--format=sse") {
+      flags.ndjson = false;
+    } else if (ParseFlag(arg, "client_threads", &value)) {
+      flags.client_threads = static_cast<int>(std::max<int64_t>(1, value));
+    } else if (ParseFlag(arg, "server_threads", &value)) {
+      flags.server_threads = static_cast<int>(std::max<int64_t>(1, value));
+    } else if (ParseFlag(arg, "burst", &value)) {
+      flags.burst = std::max<int64_t>(0, value);
+    } else if (ParseFlag(arg, "shared_window_bytes", &value)) {
+      flags.shared_window_bytes = value;
+    } else if (arg.substr(0, 2) != "--" && positional < 3) {
+      const int n = static_cast<int>(Number(arg));
+      (positional == 0 ? flags.clients
+                       : positional == 1 ? flags.rate : flags.seconds) = n;
+      ++positional;
+    } else {
+      std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
+      return 2;
+    }
+  }
 
   // Each client is a descriptor here and one in the server.
-  rlimit limit{static_cast<rlim_t>(clients) * 2 + 256,
-               static_cast<rlim_t>(clients) * 2 + 256};
+  const auto descriptors = static_cast<rlim_t>(flags.clients) * 2 + 256;
+  rlimit limit{descriptors, descriptors};
   setrlimit(RLIMIT_NOFILE, &limit);
 
   int to_server[2], from_server[2];
@@ -299,7 +699,7 @@ int main(int argc, char** argv) {
   if (child == 0) {
     close(to_server[1]);
     close(from_server[0]);
-    _exit(ServerMain(to_server[0], from_server[1]));
+    _exit(ServerMain(flags, to_server[0], from_server[1]));
   }
   close(to_server[0]);
   close(from_server[1]);
@@ -307,91 +707,198 @@ int main(int argc, char** argv) {
   FILE* from = fdopen(from_server[0], "r");
   unsigned port = 0;
   if (std::fscanf(from, "%u", &port) != 1) return 1;
-  const auto paced = [&](int r, int s, int64_t* writes, int64_t* ns) {
-    std::fprintf(to, "paced %d %d\n", r, s);
+  const auto command = [&](const std::string& line, int64_t* a, int64_t* b) {
+    std::fprintf(to, "%s\n", line.c_str());
     std::fflush(to);
-    return std::fscanf(from, "%" SCNd64 " %" SCNd64, writes, ns) == 2;
+    return std::fscanf(from, "%" SCNd64 " %" SCNd64, a, b) == 2;
   };
+  struct PacedResult {
+    int64_t writes = 0, in_write = 0, descheduled = 0, in_fast = 0, median = 0;
+  };
+  const auto run_paced = [&](const std::string& line, PacedResult* r) {
+    std::fprintf(to, "%s\n", line.c_str());
+    std::fflush(to);
+    return std::fscanf(from,
+                       "%" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
+                       " %" SCNd64,
+                       &r->writes, &r->in_write, &r->descheduled, &r->in_fast,
+                       &r->median) == 5;
+  };
+  const int64_t paced_records =
+      static_cast<int64_t>(flags.rate) * flags.seconds;
+  const std::string paced = absl::StrCat("paced ", flags.rate, " ", flags.seconds);
+  const std::string burst = absl::StrCat("burst ", flags.burst);
 
-  // 1. The writer alone: its cost per write with nobody streaming.
-  int64_t base_writes = 0, base_ns = 0;
-  if (!paced(rate, 2, &base_writes, &base_ns)) return 1;
-  const ProcessUsage before = UsageOf(child);
+  // 1. The writer alone: paced as with the clients, then a burst.
+  PacedResult alone;
+  int64_t alone_burst_wall = 0, alone_burst_cpu = 0;
+  if (!run_paced(paced, &alone)) return 1;
+  if (flags.burst > 0 &&
+      !command(burst, &alone_burst_wall, &alone_burst_cpu)) {
+    return 1;
+  }
+  int64_t written = alone.writes + flags.burst;
+  const int64_t rss_before = RssKib(child);
+  const int64_t tcp_before = KernelTcpKib();
 
   // 2. Connect the clients; each streams from the next offset.
-  asio::io_context ioc(1);
-  Histogram histogram;
-  int64_t streaming = 0;
-  std::vector<std::unique_ptr<Client>> all;
+  Progress progress;
+  Phase phase;
+  phase.target.store(written + paced_records);
+  phase.timed_begin.store(written);
+  phase.timed_end.store(written + paced_records);
+  std::vector<std::unique_ptr<ClientThread>> threads;
+  for (int t = 0; t < flags.client_threads; ++t) {
+    threads.push_back(std::make_unique<ClientThread>());
+  }
   const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"),
                                static_cast<uint16_t>(port));
-  for (int i = 0; i < clients; ++i) {
-    all.push_back(std::make_unique<Client>(ioc, &histogram, &streaming));
-    all.back()->Start(endpoint, base_writes);
+  for (int i = 0; i < flags.clients; ++i) {
+    ClientThread& thread = *threads[static_cast<size_t>(i) % threads.size()];
+    thread.clients.push_back(std::make_unique<Client>(
+        thread.ioc, flags.ndjson, thread.buffer.get(), &thread.histogram,
+        &progress, &phase));
+    thread.clients.back()->Start(endpoint, written);
   }
-  while (streaming < clients) {
-    ioc.run_one_for(std::chrono::seconds(10));
-    int64_t errors = 0;
-    for (auto& c : all) errors += c->errors();
-    if (errors > 0) break;
+  for (auto& thread : threads) {
+    thread->thread = std::thread([&ioc = thread->ioc] { ioc.run(); });
   }
-  const ProcessUsage idle = UsageOf(child);
+  const int connected = progress.WaitFor(&progress.streaming, flags.clients, 60);
+  const int64_t rss_idle = RssKib(child);
+  const int64_t tcp_idle = KernelTcpKib();
 
-  // 3. The paced run, clients receiving.
-  std::thread client_thread([&] { ioc.run(); });
-  int64_t writes = 0, ns = 0;
-  const double cpu0 = UsageOf(child).cpu_seconds;
-  const auto t0 = std::chrono::steady_clock::now();
-  if (!paced(rate, seconds, &writes, &ns)) return 1;
-  const int64_t last = base_writes + writes;
-  // Let every client catch up (bounded).
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  bool caught_up = false;
-  while (!caught_up && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling
-    caught_up = true;
-    asio::post(ioc, [] {});
-    for (auto& c : all) caught_up = caught_up && c->expected() >= last;
+  // 3. The paced run, the clients receiving.
+  const std::map<int, double> server_cpu0 = ThreadCpu(child);
+  const std::map<int, double> client_cpu0 = ThreadCpu(getpid());
+  const int64_t t0 = MonotonicNanos();
+  PacedResult loaded;
+  if (connected == flags.clients && !run_paced(paced, &loaded)) return 1;
+  written += loaded.writes;
+  // Every client has the run's records (bounded).
+  const int caught_up = progress.WaitFor(&progress.reached, flags.clients, 30);
+  const double wall = static_cast<double>(MonotonicNanos() - t0) / 1e9;
+  const std::map<int, double> server_cpu1 = ThreadCpu(child);
+  const std::map<int, double> client_cpu1 = ThreadCpu(getpid());
+
+  // 4. The same burst with the clients, who must get all of it too.
+  int64_t loaded_burst_wall = 0, loaded_burst_cpu = 0;
+  int burst_caught_up = flags.clients;
+  double burst_delivery = 0;
+  if (flags.burst > 0 && caught_up == flags.clients) {
+    phase.target.store(written + flags.burst);
+    progress.Reset(&progress.reached);  // none can count before the burst
+    const int64_t b0 = MonotonicNanos();
+    if (!command(burst, &loaded_burst_wall, &loaded_burst_cpu)) return 1;
+    written += flags.burst;
+    burst_caught_up = progress.WaitFor(&progress.reached, flags.clients, 60);
+    burst_delivery = static_cast<double>(MonotonicNanos() - b0) / 1e9;
   }
-  const double wall = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
-  const double cpu = UsageOf(child).cpu_seconds - cpu0;
+
+  // The clients go first: the server's shutdown would send them `closed`.
+  for (auto& thread : threads) {
+    asio::post(thread->ioc, [&thread] {
+      for (auto& client : thread->clients) client->Close();
+    });
+    thread->work.reset();
+    thread->thread.join();
+  }
   std::fprintf(to, "quit\n");
   std::fflush(to);
-  ioc.stop();
-  client_thread.join();
   waitpid(child, nullptr, 0);
 
   int64_t complete = 0, errors = 0;
   std::string first_error;
-  for (auto& c : all) {
-    complete += c->expected() == last && c->errors() == 0;
-    errors += c->errors();
-    if (first_error.empty()) first_error = c->error();
+  Histogram histogram;
+  for (auto& thread : threads) {
+    histogram.Merge(thread->histogram);
+    for (auto& c : thread->clients) {
+      complete += c->expected() == written && c->errors() == 0;
+      errors += c->errors();
+      if (first_error.empty()) first_error = c->error();
+    }
   }
-  const double base_rate = 1e9 * static_cast<double>(base_writes) /
-                           static_cast<double>(std::max<int64_t>(1, base_ns));
-  const double loaded_rate = 1e9 * static_cast<double>(writes) /
-                             static_cast<double>(std::max<int64_t>(1, ns));
-  std::printf("http_load: %d clients, %d records/s for %d s\n", clients, rate,
-              seconds);
+  double io_cpu = 0, writer_cpu = 0, client_cpu = 0;
+  for (const auto& [tid, seconds] : server_cpu1) {
+    const auto before = server_cpu0.find(tid);
+    const double used =
+        seconds - (before == server_cpu0.end() ? 0 : before->second);
+    (tid == child ? writer_cpu : io_cpu) += used;
+  }
+  for (const auto& [tid, seconds] : client_cpu1) {
+    const auto before = client_cpu0.find(tid);
+    client_cpu += seconds - (before == client_cpu0.end() ? 0 : before->second);
+  }
+  const auto per_second = [](int64_t n, int64_t ns) {
+    return 1e9 * static_cast<double>(n) /
+           static_cast<double>(std::max<int64_t>(1, ns));
+  };
+  // Throughput from the writes that ran undisturbed (see kDescheduledNanos).
+  const double alone_rate =
+      per_second(alone.writes - alone.descheduled, alone.in_fast);
+  const double loaded_rate =
+      per_second(loaded.writes - loaded.descheduled, loaded.in_fast);
+
+  std::printf("http_load: %d %s clients, %d records/s for %d s; %d server io "
+              "threads, %d client threads, %ld cores\n",
+              flags.clients, flags.ndjson ? "NDJSON" : "SSE", flags.rate,
+              flags.seconds, flags.server_threads, flags.client_threads,
+              sysconf(_SC_NPROCESSORS_ONLN));
   std::printf("  clients with every record, in order, once: %" PRId64
               " of %d (%" PRId64 " errors%s%s)\n",
-              complete, clients, errors, first_error.empty() ? "" : ": ",
+              complete, flags.clients, errors, first_error.empty() ? "" : ": ",
               first_error.c_str());
-  std::printf("  events received: %" PRId64 "\n", histogram.count);
-  std::printf("  write-to-client latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+  std::printf("  paced run: %" PRId64 " events received, all clients caught "
+              "up %.2f s after the run began (%d of %d); clients' reads: %.0f "
+              "bytes and %.1f events each on average\n",
+              histogram.count, wall, caught_up, flags.clients,
+              static_cast<double>(histogram.read_bytes) /
+                  static_cast<double>(std::max<int64_t>(1, histogram.reads)),
+              static_cast<double>(histogram.count) /
+                  static_cast<double>(std::max<int64_t>(1, histogram.reads)));
+  std::printf("  write-to-client latency: p50 %.2f ms, p99 %.2f ms, p99.9 "
+              "%.2f ms, max %.2f ms\n",
               histogram.PercentileMs(0.50), histogram.PercentileMs(0.99),
+              histogram.PercentileMs(0.999),
               static_cast<double>(histogram.max_ns) / 1e6);
-  std::printf("  server CPU: %.0f%% of one core (%.1f s over %.1f s)\n",
-              100 * cpu / wall, cpu, wall);
+  const double events = static_cast<double>(std::max<int64_t>(1, histogram.count));
+  std::printf("  CPU over the paced run and catch-up (%.1f s), %% of one core: "
+              "server %.0f%% (io threads %.0f%%, writer %.0f%%), clients %.0f%%; "
+              "per event delivered: server %.0f ns, clients %.0f ns\n",
+              wall, 100 * (io_cpu + writer_cpu) / wall, 100 * io_cpu / wall,
+              100 * writer_cpu / wall, 100 * client_cpu / wall,
+              1e9 * (io_cpu + writer_cpu) / events, 1e9 * client_cpu / events);
   std::printf("  server memory per idle client: %.1f KiB (RSS %" PRId64
-              " -> %" PRId64 " KiB)\n",
-              static_cast<double>(idle.rss_kib - before.rss_kib) / clients,
-              before.rss_kib, idle.rss_kib);
-  std::printf("  writer: %.2f M writes/s in Write() without clients, %.2f M "
-              "with them; ratio %.2f (baseline: same run, no clients)\n",
-              base_rate / 1e6, loaded_rate / 1e6, loaded_rate / base_rate);
-  return complete == clients ? 0 : 1;
+              " -> %" PRId64 " KiB); kernel TCP memory, both ends: %+.1f KiB "
+              "per connection\n",
+              static_cast<double>(rss_idle - rss_before) / flags.clients,
+              rss_before, rss_idle,
+              static_cast<double>(tcp_idle - tcp_before) / flags.clients);
+  std::printf("  writer, paced: Write() takes %.0f ns alone, %.0f ns with the "
+              "clients (medians %" PRId64 " / %" PRId64 " ns): throughput "
+              "%.2f M/s -> %.2f M/s, ratio %.2f; means over the %" PRId64
+              " / %" PRId64 " writes under %" PRId64 " us; with those: %.0f / "
+              "%.0f ns\n",
+              1e9 / alone_rate, 1e9 / loaded_rate, alone.median, loaded.median,
+              alone_rate / 1e6, loaded_rate / 1e6, loaded_rate / alone_rate,
+              alone.writes - alone.descheduled,
+              loaded.writes - loaded.descheduled, kDescheduledNanos / 1000,
+              static_cast<double>(alone.in_write) /
+                  static_cast<double>(std::max<int64_t>(1, alone.writes)),
+              static_cast<double>(loaded.in_write) /
+                  static_cast<double>(std::max<int64_t>(1, loaded.writes)));
+  if (flags.burst > 0) {
+    const double alone_wall = per_second(flags.burst, alone_burst_wall);
+    const double loaded_wall = per_second(flags.burst, loaded_burst_wall);
+    const double alone_cpu = per_second(flags.burst, alone_burst_cpu);
+    const double loaded_cpu = per_second(flags.burst, loaded_burst_cpu);
+    std::printf("  writer, burst of %" PRId64 " flat out: %.2f M/s alone, %.2f "
+                "M/s with the clients (ratio %.2f); per second of its "
+                "thread's CPU %.2f M -> %.2f M (ratio %.2f); all clients had "
+                "it %.2f s after it began (%d of %d)\n",
+                flags.burst, alone_wall / 1e6, loaded_wall / 1e6,
+                loaded_wall / alone_wall, alone_cpu / 1e6, loaded_cpu / 1e6,
+                loaded_cpu / alone_cpu, burst_delivery, burst_caught_up,
+                flags.clients);
+  }
+  return complete == flags.clients ? 0 : 1;
 }

@@ -3,15 +3,20 @@
 // Design: one Session per connection, its handlers serialized by a strand
 // (no locks inside a session), in the shape of Beast's async server examples.
 // A session reads a request, answers it, and either reads the next one
-// (keep-alive) or becomes a stream: it drains its memlog stream with
-// TryNextBatch() into a bounded buffer, writes that as one HTTP chunk, and
-// when the stream runs dry asks the log for NotifyWhenWritten(); the handler,
-// run on the writer's thread, only posts the session's next step to its
-// strand. While waiting a session holds no thread and no record.
+// (keep-alive) or becomes a stream. A stream of a plain log takes its events
+// from the log's Feed (http/internal/feed.h): formatted once for all
+// streams, written as slices of shared blocks, everything that arrived since
+// the stream's last write in one HTTP chunk. A stream before the feed's
+// window, and any stream of a sharded log, drains its own memlog stream with
+// TryNextBatch() into a bounded buffer and formats its own events. When a
+// stream runs dry it waits for the feed, or asks the log for
+// NotifyWhenWritten(); the handler, run on the writer's thread, only posts
+// the next step to a strand. While waiting a session holds no thread and no
+// record.
 //
 // Ownership: the server's registry holds every open session; handlers of
-// pending operations hold it too. Notification handlers hold a weak
-// reference and post through a Gate that Shutdown() closes before the
+// pending operations hold it too. Notification handlers and feeds hold a
+// weak reference and post through a Gate that Shutdown() closes before the
 // io_context stops, so that no writer thread posts into a stopped loop.
 
 // Debian's Asio under GCC 12 with -std=c++20 uses std::exchange without
@@ -20,15 +25,19 @@
 
 #include "http/server.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -47,6 +56,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "http/internal/feed.h"
 #include "http/internal/format.h"
 #include "http/internal/url.h"
 #include "memlog/status.h"
@@ -59,9 +69,14 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using internal::AppendJsonString;
+using internal::Feed;
+using internal::FeedSlice;
+using internal::Gate;
 
 // Records read from a stream per TryNextBatch().
 constexpr size_t kBatch = 64;
+// Pieces (shared slices and the session's own bytes) per write: one writev.
+constexpr size_t kMaxPieces = 48;
 
 std::chrono::steady_clock::duration ToSteady(absl::Duration d) {
   if (d == absl::InfiniteDuration()) return std::chrono::hours(24 * 365);
@@ -102,6 +117,7 @@ struct Metrics {
   std::atomic<int64_t> bytes_sent_total{0};
   std::atomic<int64_t> lagged_total{0};
   std::atomic<int64_t> buffered_bytes{0};
+  std::atomic<int64_t> shared_event_bytes{0};
   // Rejections by reason.
   std::atomic<int64_t> rejected_connection_limit{0};
   std::atomic<int64_t> rejected_bad_request{0};
@@ -111,23 +127,21 @@ struct Metrics {
   std::atomic<int64_t> timeouts_total{0};
 };
 
+using Format = internal::EventFormat;
+
 struct Served {
   std::string name;
   const memlog::Log* log = nullptr;
   const sharded::Log* sharded = nullptr;
   LogOptions options;
+  // A plain log's feeds, by format (null when sharing is off); owned by the
+  // server.
+  Feed* feeds[2] = {nullptr, nullptr};
 };
 
 struct Page {
   std::string content_type;
   std::string body;
-};
-
-// Closed by Shutdown() before the io_context stops: notification handlers
-// post into the loop only while it is open.
-struct Gate {
-  std::mutex mu;
-  bool open = true;
 };
 
 using AnyStream =
@@ -184,8 +198,6 @@ struct Scope {
   }
 };
 
-enum class Format { kSse, kNdjson };
-
 }  // namespace
 
 class Server::Impl {
@@ -237,6 +249,8 @@ class Server::Impl {
   const std::shared_ptr<Gate> gate_;
   std::atomic<uint16_t> port_{0};
   std::atomic<bool> stopping_{false};
+  // After ioc_: their strands must go before it.
+  std::vector<std::unique_ptr<Feed>> feeds_;
   bool started_ = false;
   bool shut_down_ = false;
 
@@ -247,7 +261,8 @@ class Server::Impl {
 };
 
 class Server::Impl::Session
-    : public std::enable_shared_from_this<Server::Impl::Session> {
+    : public std::enable_shared_from_this<Server::Impl::Session>,
+      public internal::FeedWaiter {
  public:
   Session(Impl* server, tcp::socket socket, uint64_t id)
       : server_(server),
@@ -264,6 +279,14 @@ class Server::Impl::Session
   }
 
   const asio::any_io_executor& strand() const { return strand_; }
+
+  // The feed has events for this stream, or gave up: go on on the strand.
+  void OnFeed() override {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->waiting_on_feed_ = false;
+      self->Pump();
+    });
+  }
 
   void Start() {
     asio::dispatch(strand_, [self = shared_from_this()] { self->Read(); });
@@ -302,6 +325,7 @@ class Server::Impl::Session
           stream_done_ = true;
         }
         notification_.Cancel();
+        ForgetFeed();
         Flush();
         break;
       case Mode::kClosed:
@@ -714,7 +738,10 @@ class Server::Impl::Session
       }
       return StartPoll(*std::move(made), scope, limit, wait);
     }
-    StartStream(*std::move(made), format);
+    Feed* feed = scope.kind == Scope::kLog
+                     ? scope.served->feeds[static_cast<int>(format)]
+                     : nullptr;
+    StartStream(*std::move(made), format, feed, scope.served->log, from);
   }
 
   absl::StatusOr<AnyStream> MakeStream(const Scope& scope, Offset from) {
@@ -869,10 +896,15 @@ class Server::Impl::Session
 
   // --- Streams (SSE, NDJSON). ---
 
-  void StartStream(AnyStream stream, Format format) {
+  void StartStream(AnyStream stream, Format format, Feed* feed,
+                   const memlog::Log* log, Offset from) {
     mode_ = Mode::kStreaming;
     format_ = format;
     source_.emplace(std::move(stream));
+    feed_ = feed;
+    if (feed_ != nullptr) feed_->Attach();
+    plain_log_ = log;
+    position_ = from;
     server_->metrics().streams.fetch_add(1);
     streaming_counted_ = true;
     header_ = absl::StrCat(
@@ -881,8 +913,10 @@ class Server::Impl::Session
         "\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
         "Transfer-Encoding: chunked\r\n\r\n");
     if (format == Format::kSse) {
+      const size_t start = pending_.size();
       absl::StrAppend(&pending_, "retry: ",
                       absl::ToInt64Milliseconds(options_.sse_retry), "\n\n");
+      QueueOwn(start);
     }
     ArmHeartbeat();
     if (buffer_.size() == 0) WatchPeer();
@@ -893,26 +927,37 @@ class Server::Impl::Session
         // Ends without `closed`: the client reconnects and resumes.
         self->stream_done_ = true;
         self->notification_.Cancel();
+        self->ForgetFeed();
         self->Flush();
       });
     }
     Pump();
   }
 
+  // Queues pending_[start, end) (bytes just appended) after what is queued.
+  void QueueOwn(size_t start) {
+    const size_t end = pending_.size();
+    if (end == start) return;
+    if (!queue_.empty() && queue_.back().block == nullptr &&
+        queue_.back().end == start) {
+      queue_.back().end = end;
+    } else {
+      queue_.push_back({nullptr, start, end, 0});
+    }
+    queued_bytes_ += end - start;
+  }
+
   void AppendRecord(Offset offset, absl::Time created, std::string_view data,
                     std::optional<std::string_view> key) {
-    if (format_ == Format::kSse) {
-      absl::StrAppend(&pending_, "id: ", offset, "\ndata: ");
-      internal::AppendRecordJson(&pending_, offset, created, data, key);
-      pending_.append("\n\n");
-    } else {
-      internal::AppendRecordJson(&pending_, offset, created, data, key);
-      pending_.push_back('\n');
-    }
+    const size_t start = pending_.size();
+    internal::AppendRecordEvent(&pending_, format_, offset, created, data,
+                                key);
+    QueueOwn(start);
     ++events_;
   }
 
   void AppendLagged(const absl::Status& status, Offset continue_from) {
+    const size_t start = pending_.size();
     const std::string fields = absl::StrCat(
         "\"missed\":", LaggedCount(status),
         ",\"exact\":", IsLaggedCountExact(status) ? "true" : "false",
@@ -928,11 +973,13 @@ class Server::Impl::Session
     } else {
       absl::StrAppend(&pending_, "{\"event\":\"lagged\",", fields, "}\n");
     }
+    QueueOwn(start);
     ++events_;
     server_->metrics().lagged_total.fetch_add(1);
   }
 
   void AppendClosed(std::string_view reason) {
+    const size_t start = pending_.size();
     if (format_ == Format::kSse) {
       absl::StrAppend(&pending_, "event: closed\ndata: {\"reason\":",
                       JsonString(reason), "}\n\n");
@@ -940,6 +987,7 @@ class Server::Impl::Session
       absl::StrAppend(&pending_, "{\"event\":\"closed\",\"reason\":",
                       JsonString(reason), "}\n");
     }
+    QueueOwn(start);
     ++events_;
   }
 
@@ -947,20 +995,45 @@ class Server::Impl::Session
     return std::visit([](const auto& s) { return s.position(); }, *source_);
   }
 
-  // Moves what the stream has into `pending_` (up to the buffer limit), then
-  // writes, or asks to be told of the next record.
+  // Queues what the feed or the stream has (up to the buffer limit), then
+  // writes, or waits for the feed or the log.
   void Pump() {
     if (mode_ != Mode::kStreaming) return;
-    while (!stream_done_ && pending_.size() < options_.max_buffered_bytes) {
+    while (!stream_done_ && queued_bytes_ < options_.max_buffered_bytes &&
+           queue_.size() < kMaxPieces) {
+      if (feed_ != nullptr) {
+        if (waiting_on_feed_) break;
+        const size_t before = queue_.size();
+        Offset next = position_;
+        const Feed::Take take = feed_->TakeOrWait(
+            position_, options_.max_buffered_bytes - queued_bytes_,
+            kMaxPieces - queue_.size(), &queue_, &next, shared_from_this());
+        if (take == Feed::Take::kTaken) {
+          for (size_t i = before; i < queue_.size(); ++i) {
+            queued_bytes_ += queue_[i].end - queue_[i].begin;
+            events_ += queue_[i].records;
+          }
+          position_ = next;
+          continue;
+        }
+        if (take == Feed::Take::kWaiting) {
+          waiting_on_feed_ = true;
+          break;
+        }
+        // Before the feed's window: read and format on our own.
+        if (Position() != position_ && !Reposition()) break;
+      }
       ReadResult read = TryRead(
           *source_, kBatch,
           [this](Offset offset, absl::Time created, std::string_view data,
                  std::optional<std::string_view> key) {
             AppendRecord(offset, created, data, key);
           });
+      if (feed_ != nullptr) position_ = Position();
       if (read.count > 0) continue;
       if (IsLagged(read.status)) {
         AppendLagged(read.status, Position());
+        if (feed_ != nullptr) position_ = Position();
         continue;
       }
       if (IsFutureOffset(read.status)) {
@@ -972,6 +1045,25 @@ class Server::Impl::Session
       stream_done_ = true;
     }
     Flush();
+  }
+
+  // Makes the stream of a plain log anew at position_ (where the feed left
+  // it); false if that fails, which ends the stream.
+  bool Reposition() {
+    notification_.Cancel();  // it was for the old position
+    absl::StatusOr<memlog::Stream> made = plain_log_->StreamFrom(position_);
+    if (!made.ok()) {
+      AppendClosed(std::string(made.status().message()));
+      stream_done_ = true;
+      return false;
+    }
+    source_.emplace(std::in_place_index<0>, *std::move(made));
+    return true;
+  }
+
+  void ForgetFeed() {
+    if (feed_ != nullptr && waiting_on_feed_) feed_->Forget(this);
+    waiting_on_feed_ = false;
   }
 
   // Asks the log to post OnReady() once the stream's next offset is written.
@@ -1010,11 +1102,13 @@ class Server::Impl::Session
     heartbeat_.expires_after(ToSteady(options_.heartbeat_interval));
     heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->mode_ != Mode::kStreaming || self->stream_done_) return;
-      if (!self->writing_ && self->pending_.empty() &&
+      if (!self->writing_ && self->queue_.empty() &&
           self->events_ == self->events_at_heartbeat_) {
+        const size_t start = self->pending_.size();
         self->pending_.append(self->format_ == Format::kSse
                                   ? ": heartbeat\n\n"
                                   : "{\"event\":\"heartbeat\"}\n");
+        self->QueueOwn(start);
         self->Flush();
       }
       self->events_at_heartbeat_ = self->events_;
@@ -1022,25 +1116,39 @@ class Server::Impl::Session
     });
   }
 
+  // Writes what is queued as one chunk (after the response header, the
+  // first time; followed by the last chunk once the stream is done).
   void Flush() {
     if (mode_ != Mode::kStreaming || writing_) return;
     // The response header goes out at once, before any event.
-    if (pending_.empty() && header_.empty() &&
+    if (queue_.empty() && header_.empty() &&
         !(stream_done_ && !last_chunk_sent_)) {
       return;
     }
     std::swap(writing_buf_, pending_);
     pending_.clear();
-    std::vector<asio::const_buffer> buffers;
-    if (!header_.empty()) buffers.push_back(asio::buffer(header_));
-    if (!writing_buf_.empty()) {
-      chunk_head_ = absl::StrCat(absl::Hex(writing_buf_.size()), "\r\n");
-      buffers.push_back(asio::buffer(chunk_head_));
-      buffers.push_back(asio::buffer(writing_buf_));
-      buffers.push_back(asio::buffer("\r\n", 2));
+    std::swap(in_flight_, queue_);
+    queue_.clear();
+    const size_t bytes = queued_bytes_;
+    queued_bytes_ = 0;
+    buffers_.clear();
+    if (!header_.empty()) buffers_.push_back(asio::buffer(header_));
+    if (bytes > 0) {
+      const absl::AlphaNum size{absl::Hex(bytes)};
+      chunk_head_size_ = size.size() + 2;
+      std::memcpy(chunk_head_, size.data(), size.size());
+      std::memcpy(chunk_head_ + size.size(), "\r\n", 2);
+      buffers_.push_back(asio::buffer(chunk_head_, chunk_head_size_));
+      for (const FeedSlice& piece : in_flight_) {
+        const char* base = piece.block != nullptr ? piece.block->bytes.data()
+                                                  : writing_buf_.data();
+        buffers_.push_back(
+            asio::buffer(base + piece.begin, piece.end - piece.begin));
+      }
+      buffers_.push_back(asio::buffer("\r\n", 2));
     }
     if (stream_done_) {
-      buffers.push_back(asio::buffer("0\r\n\r\n", 5));
+      buffers_.push_back(asio::buffer("0\r\n\r\n", 5));
       last_chunk_sent_ = true;
     }
     AccountBuffered();
@@ -1050,7 +1158,10 @@ class Server::Impl::Session
                                                    std::memory_order_relaxed);
     writing_ = true;
     stream_.expires_after(ToSteady(options_.write_timeout));
-    asio::async_write(stream_, buffers,
+    // A view of buffers_, which lives until the write completes: the write
+    // does not copy the vector.
+    asio::async_write(stream_,
+                      std::span<const asio::const_buffer>(buffers_),
                       beast::bind_front_handler(&Session::OnStreamWritten,
                                                 shared_from_this()));
   }
@@ -1059,7 +1170,8 @@ class Server::Impl::Session
     writing_ = false;
     server_->metrics().bytes_sent_total.fetch_add(
         static_cast<int64_t>(bytes), std::memory_order_relaxed);
-    header_.clear();
+    if (!header_.empty()) std::string().swap(header_);
+    in_flight_.clear();  // lets go of the shared blocks
     // A buffer that grew for a burst is not kept for an idle stream.
     if (writing_buf_.capacity() > 16 * 1024) {
       std::string().swap(writing_buf_);
@@ -1075,9 +1187,17 @@ class Server::Impl::Session
     Pump();
   }
 
+  // The stream's buffers: its own, and the shared bytes it queues or writes
+  // (counted once per stream that holds them).
   void AccountBuffered() {
+    size_t shared = 0;
+    for (const std::vector<FeedSlice>* pieces : {&queue_, &in_flight_}) {
+      for (const FeedSlice& piece : *pieces) {
+        if (piece.block != nullptr) shared += piece.end - piece.begin;
+      }
+    }
     const auto now = static_cast<int64_t>(pending_.capacity() +
-                                          writing_buf_.capacity());
+                                          writing_buf_.capacity() + shared);
     server_metrics_buffered(now - buffered_accounted_);
     buffered_accounted_ = now;
   }
@@ -1086,6 +1206,9 @@ class Server::Impl::Session
     if (mode_ == Mode::kClosed) return;
     mode_ = Mode::kClosed;
     notification_.Cancel();
+    ForgetFeed();
+    if (feed_ != nullptr) feed_->Detach();
+    feed_ = nullptr;
     timer_.cancel();
     heartbeat_.cancel();
     source_.reset();
@@ -1131,10 +1254,24 @@ class Server::Impl::Session
   bool stream_done_ = false;
   bool last_chunk_sent_ = false;
   bool writing_ = false;
+  // A plain log's stream: its feed (null when sharing is off), and the
+  // next offset to send (source_ may lag behind it while the feed serves).
+  Feed* feed_ = nullptr;
+  const memlog::Log* plain_log_ = nullptr;
+  Offset position_ = 0;
+  bool waiting_on_feed_ = false;
   std::string header_;
+  // What the next write sends, in order: slices of shared blocks, and
+  // ranges of pending_ (block == nullptr), the stream's own events.
+  std::vector<FeedSlice> queue_;
+  size_t queued_bytes_ = 0;
   std::string pending_;
+  // The same for the write in progress.
+  std::vector<FeedSlice> in_flight_;
   std::string writing_buf_;
-  std::string chunk_head_;
+  std::vector<asio::const_buffer> buffers_;
+  char chunk_head_[24];
+  size_t chunk_head_size_ = 0;
   int64_t events_ = 0;
   int64_t events_counted_ = 0;
   int64_t events_at_heartbeat_ = 0;
@@ -1149,10 +1286,19 @@ absl::Status Server::Impl::Add(Served served) {
                      "' must be non-empty and contain no '/'"));
   }
   const std::string name = served.name;
-  if (!logs_.emplace(name, std::move(served)).second) {
+  if (logs_.contains(name)) {
     return absl::AlreadyExistsError(
         absl::StrCat("a log named '", name, "' is already served"));
   }
+  if (served.log != nullptr && options_.shared_window_bytes > 0) {
+    for (const Format format : {Format::kSse, Format::kNdjson}) {
+      feeds_.push_back(std::make_unique<Feed>(
+          served.log, format, ioc_.get_executor(), gate_,
+          options_.shared_window_bytes, &metrics_.shared_event_bytes));
+      served.feeds[static_cast<int>(format)] = feeds_.back().get();
+    }
+  }
+  logs_.emplace(name, std::move(served));
   return absl::OkStatus();
 }
 
@@ -1195,7 +1341,11 @@ absl::Status Server::Impl::Start() {
   work_.emplace(ioc_.get_executor());
   Accept();
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this] {
+      // Named, so that top -H and /proc tell the server's threads apart.
+      pthread_setname_np(pthread_self(), "memlog-http");
+      ioc_.run();
+    });
   }
   return absl::OkStatus();
 }
@@ -1393,6 +1543,10 @@ std::string Server::Impl::MetricsText() const {
         "Lagged events: a client fell behind a purge.", metrics_.lagged_total);
   value("memlog_http_buffered_bytes", "gauge",
         "Bytes of stream buffers held for clients.", metrics_.buffered_bytes);
+  value("memlog_http_shared_event_bytes", "gauge",
+        "Bytes of formatted events kept once per log and format for the "
+        "streams to share.",
+        metrics_.shared_event_bytes);
   value("memlog_http_timeouts_total", "counter",
         "Connections closed by a header, idle or write timeout.",
         metrics_.timeouts_total);

@@ -35,6 +35,11 @@
 // log purges what it has not read yet it gets an `event: lagged` with the
 // count and continues from the earliest record.
 //
+// Fan-out: the streams of a plain log that are near its end share each
+// record's event, formatted once, and wait on one notification of the log
+// rather than one each (ServerOptions::shared_window_bytes), so that what a
+// write costs the writer does not grow with their number.
+//
 // Thread-safety: AddLog(), AddShardedLog() and AddPage() must be called
 // before Start(); Start(), Shutdown(), port() and the destructor may be
 // called from any one thread at a time. Lifetime: every log served must
@@ -83,6 +88,13 @@ struct ServerOptions {
   // Per streaming connection: formatted events waiting to be sent. A stream
   // reads no further records while this is full.
   size_t max_buffered_bytes = 64 * 1024;
+  // Per plain log and stream format (SSE, NDJSON): the latest events,
+  // formatted once and shared by every stream that is this close to the
+  // log's end, so that serving N clients costs one formatting per record and
+  // one notification per write, not N. Streams further behind (and streams
+  // of sharded logs) format their own. Held only while the log has streams;
+  // 0 turns sharing off.
+  size_t shared_window_bytes = 4 * 1024 * 1024;
   // A comment (SSE) or heartbeat line (NDJSON) after this long without an
   // event, so that proxies keep the connection.
   absl::Duration heartbeat_interval = absl::Seconds(15);

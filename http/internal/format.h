@@ -35,14 +35,26 @@ void AppendBytesField(std::string* out, std::string_view name,
                       std::string_view bytes);
 
 // Formats `time` as RFC 3339 in UTC with the digits of its fraction that
-// are needed: "2026-12-01T23:20:59.123456789Z".
+// are needed: "2026-12-01T23:20:59.123456789Z". The same text as
+// absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone()),
+// without its time zone machinery for whole nanoseconds from 1678 to 2261.
 std::string Rfc3339(absl::Time time);
+void AppendRfc3339(std::string* out, absl::Time time);
 
 // Appends the JSON object of one record: offset, created, data (and key, for
 // a sharded log's record, when `key` is given).
 void AppendRecordJson(std::string* out, Offset offset, absl::Time created,
                       std::string_view data,
                       std::optional<std::string_view> key);
+
+// How a stream frames records: Server-Sent Events or NDJSON.
+enum class EventFormat { kSse, kNdjson };
+
+// Appends one record as a stream event: SSE "id: N\ndata: <json>\n\n",
+// NDJSON "<json>\n".
+void AppendRecordEvent(std::string* out, EventFormat format, Offset offset,
+                       absl::Time created, std::string_view data,
+                       std::optional<std::string_view> key);
 
 }  // namespace memlog::http::internal
 
