@@ -23,8 +23,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Clocks (the log fuzzer's clock byte): real, stepping 1 us per call, driven.
 REAL_CLOCK, STEPPING_CLOCK, DRIVEN_CLOCK = 0, 1, 2
-# Byte-limit modes (DecodeRetentionFields): off, 4 KiB, bad (index), huge.
+# Byte-limit modes (DecodeRetentionFields): off, 4 KiB, bad (index), huge,
+# and observed: 4 KiB + 1 + (byte << shift).
 NO_BYTE_LIMIT, BYTE_LIMIT_4K, BAD_BYTE_LIMIT, HUGE_BYTE_LIMIT = (0,), (4,), 6, 7
+
+
+def observed_byte_limit(byte, shift=0):
+    return (3, byte, shift)
 # Age modes: off, 1 + byte ms, bad (index), the bounds.
 NO_AGE, BAD_AGE, AGE_BOUND = (0,), 6, 7
 
@@ -238,6 +243,39 @@ def log_seeds():
     s += bytes([SET_CLOCK, 2]) + write() + bytes([TRIM, RANGE, STATS])
     s += offset_at(1) + offset_at(2, 1, LATEST) + bytes([CLOSE, TRIM, STATS])
     seeds["age"] = s
+
+    # A byte limit the model cannot predict (4 KiB + 1 + (100 << 3)): it
+    # follows where the log seals, within the rules, through stats(); views
+    # pin purged segments meanwhile, which the storage bound allows for.
+    s = log_options(segment=(3, 200), limit=(1,),
+                    byte_limit=observed_byte_limit(100, 3))
+    s += bytes([OPEN_STREAM]) + EARLIEST
+    for i in range(8):
+        s += batch(*([('k', i)] * 5)) + write(mode=1) + bytes([STATS])
+        s += bytes([READ_VIEW]) + LATEST + bytes([MEMORY_USAGE])
+    s += bytes([STREAM_NEXT_BATCH, 0, 5, 0, STREAM_NEXT, 0, 0, RANGE])
+    s += bytes([READ_BATCH]) + EARLIEST + bytes([8]) + bytes([DROP_VIEW]) * 8
+    s += batch(*([('k', 7)] * 8)) + bytes([MEMORY_USAGE, STATS])
+    # 4 KiB + 1 with age: the second chunk of a segment has one byte.
+    s += bytes([RECREATE]) + log_options(
+        segment=(3, 100), limit=(1,), byte_limit=observed_byte_limit(0),
+        age=age_ms(3), clock=DRIVEN_CLOCK)
+    for i in range(6):
+        s += batch(('k', 7), 1, 1, ('k', i)) + write(size_byte=0) + advance(1, 9)
+        s += bytes([TRIM, STATS]) + offset_at(0)
+    s += bytes([MEMORY_USAGE, RANGE])
+    seeds["bytes_observed"] = s
+
+    # The age boundary: a record exactly max_age old is kept (options.h:
+    # "age never purges a record created after now - max_age"), one
+    # nanosecond older it goes; for the history and for the active
+    # segment's first record.
+    s = log_options(segment=(4, 0), age=age_ms(10), clock=DRIVEN_CLOCK)
+    s += write() + write() + advance(2, 10) + bytes([TRIM, RANGE, STATS])
+    s += write() + bytes([RANGE]) + advance(0, 1) + bytes([TRIM, RANGE, STATS])
+    s += advance(2, 10) + bytes([TRIM, RANGE]) + advance(0, 1) + write()
+    s += bytes([RANGE, STATS]) + offset_at(4, 0) + offset_at(0)
+    seeds["age_boundary"] = s
 
     # Age and bytes together, a stepping clock for the count limit's seeds.
     s = log_options(segment=(3, 30), limit=(1,), byte_limit=BYTE_LIMIT_4K,

@@ -99,7 +99,7 @@ class ShardedModel {
                bool fake_clock)
       : options_(options),
         sharder_(sharder),
-        clock_writes_(fake_clock ? std::make_shared<int64_t>(0) : nullptr) {}
+        clock_(fake_clock ? std::make_shared<SteppingClock>() : nullptr) {}
 
   static Expected Validate(const sharded::Options& o, SharderKind sharder) {
     if (o.num_shards < sharded::kMinNumShards ||
@@ -152,10 +152,11 @@ class ShardedModel {
     auto it = shards_.find(shard);
     if (it == shards_.end()) {
       // Sizes were checked by the sharded log before the shard sees them.
-      it = shards_
-               .emplace(shard, LogModel(options_.shard.start_offset,
-                                        options_.shard.segment_size,
-                                        kMaxRecordBytesLimit, clock_writes_))
+      const Options shard_options = {
+          .start_offset = options_.shard.start_offset,
+          .segment_size = options_.shard.segment_size,
+          .max_record_bytes = kMaxRecordBytesLimit};
+      it = shards_.emplace(shard, LogModel(shard_options, clock_, nullptr))
                .first;
       if (closed_) it->second.Close();
     }
@@ -235,7 +236,8 @@ class ShardedModel {
  private:
   const sharded::Options& options_;
   const SharderKind sharder_;
-  const std::shared_ptr<int64_t> clock_writes_;
+  // The model's prediction of the stepping clock, which all shards read.
+  const std::shared_ptr<SteppingClock> clock_;
   bool closed_ = false;
   std::map<size_t, LogModel> shards_;
   std::map<size_t, std::vector<std::pair<Offset, std::string>>> written_keys_;
@@ -339,7 +341,9 @@ class Harness {
     }
     DecodeLogFields(in_, options_.shard);
     const bool fake_clock = in_.Below(4) != 0;
-    if (fake_clock) options_.shard.clock = FakeClock();
+    if (fake_clock) {
+      options_.shard.clock = FakeClock(std::make_shared<SteppingClock>());
+    }
     SharderKind sharder = SharderKind::kColliding;
     switch (in_.Below(4)) {
       case 0:
