@@ -737,9 +737,10 @@ class Harness {
       case kWrite2:
       case kWrite3: {
         const std::string key = PickKey();
-        const std::string data =
-            MakeData(PickDataSize(in_, options_.shard.max_record_bytes),
-                     serial_++, in_.Byte());
+        // The size first, then the salt: two reads in one call's arguments
+        // would come in an order that differs between compilers.
+        const int64_t size = PickDataSize(in_, options_.shard.max_record_bytes);
+        const std::string data = MakeData(size, serial_++, in_.Byte());
         absl::StatusOr<Offset> offset = log.Write(key, data);
         if (trace_) {
           std::fprintf(stderr, "  write key '%.8s' (%zu bytes): %s\n",
@@ -1133,8 +1134,9 @@ class Harness {
   }
 
   std::string PickBatchData() {
-    return MakeData(PickBatchRecordSize(in_, options_.shard.max_record_bytes),
-                    serial_++, in_.Byte());
+    const int64_t size =
+        PickBatchRecordSize(in_, options_.shard.max_record_bytes);
+    return MakeData(size, serial_++, in_.Byte());
   }
 
   // WriteBatch(key, records), whose outcome the model predicts whole.
