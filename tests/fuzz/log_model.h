@@ -893,15 +893,16 @@ inline void DecodeMaxAge(FuzzInput& in, Options& options) {
   }
 }
 
-// A record size for a batch: mostly valid, small or up to 4 KiB (to fill
-// segments under a 4 KiB byte limit), sometimes anything PickDataSize()
+// A record size for a batch: mostly valid, small or in steps of 512 bytes
+// up to 5 KiB (to fill segments under a 4 KiB byte limit, and to pass it
+// and a segment's 4 KiB first chunk), sometimes anything PickDataSize()
 // gives, empty and too large included.
 inline int64_t PickBatchRecordSize(FuzzInput& in, int64_t limit) {
   switch (in.Below(4)) {
     case 0:
       return PickDataSize(in, limit);
     case 1:
-      return std::min<int64_t>(limit, 512 * (1 + in.Below(8)));
+      return std::min<int64_t>(limit, 512 * (1 + in.Below(10)));
     default:
       return 1 + in.Below(static_cast<uint32_t>(std::min<int64_t>(limit, 64)));
   }

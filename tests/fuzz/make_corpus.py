@@ -246,6 +246,14 @@ def log_seeds():
     s += bytes([STREAM_NEXT_BATCH, 0, 5, 0, STREAM_NEXT, 0, 0, RANGE])
     s += bytes([READ_BATCH]) + EARLIEST + bytes([8]) + bytes([DROP_VIEW]) * 8
     s += batch(*([('k', 7)] * 8)) + bytes([MEMORY_USAGE, STATS])
+    # A segment reused with chunks of 4096 and 1001 bytes (the limit, 5097)
+    # for a first record of 4608 bytes, which neither holds: its storage
+    # must stay within the limit, not add a chunk to them.
+    s += bytes([RECREATE]) + log_options(
+        segment=(3, 100), limit=(1,), byte_limit=observed_byte_limit(125, 3))
+    s += batch(('k', 7)) + write(size_byte=9) + bytes([MEMORY_USAGE])
+    for i in range(4):
+        s += batch(('k', 8)) + bytes([MEMORY_USAGE, STATS])
     # 4 KiB + 1 with age: the second chunk of a segment has one byte.
     s += bytes([RECREATE]) + log_options(
         segment=(3, 100), limit=(1,), byte_limit=observed_byte_limit(0),
