@@ -52,6 +52,22 @@ TEST(LogRetentionTest, PayloadStorageNeverExceedsTwiceTheLimit) {
   }
 }
 
+TEST(LogRetentionTest, AReusedSegmentStaysWithinTheLimitWhenItsChunksDoNotFit) {
+  constexpr int64_t kLimit = 4897;
+  std::unique_ptr<Log> log =
+      Log::Create({.segment_size = 100, .max_segment_bytes = kLimit}).value();
+  // The first segment gets chunks of 4096 and 801 bytes: exactly the limit.
+  ASSERT_TRUE(log->Write(std::string(4096, 'a')).ok());
+  ASSERT_TRUE(log->Write(std::string(801, 'b')).ok());
+  // Records of 4098 bytes, within the limit but larger than either chunk,
+  // each take a segment of their own; the first segment, purged, is reused.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(log->Write(std::string(4098, 'c')).ok());
+    const MemoryUsage usage = log->memory_usage();
+    EXPECT_LE(usage.payload_storage_bytes, 2 * kLimit) << "after write " << i;
+  }
+}
+
 TEST(LogRetentionTest, ARecordLargerThanTheLimitIsStoredAloneInItsSegment) {
   std::unique_ptr<Log> log =
       Log::Create({.segment_size = 100, .max_segment_bytes = 4096}).value();

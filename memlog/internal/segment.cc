@@ -51,9 +51,16 @@ void Segment::FreeStorage() {
     delete[] blocks_[block];
     blocks_[block] = nullptr;
   }
+  FreeChunks();
+  allocated_bytes_ = 0;
+}
+
+void Segment::FreeChunks() {
+  allocated_bytes_ -= payload_storage_bytes_;
   chunks_.clear();
   chunks_.shrink_to_fit();
-  allocated_bytes_ = 0;
+  chunk_index_ = 0;
+  chunk_used_ = 0;
   payload_storage_bytes_ = 0;
 }
 
@@ -85,6 +92,15 @@ char* Segment::ReserveBytes(size_t size) {
     }
     ++chunk_index_;
     chunk_used_ = 0;
+  }
+  if (count_ == 0 && max_payload_storage_ > 0 &&
+      payload_storage_bytes_ + static_cast<int64_t>(size) >
+          max_payload_storage_) {
+    // A reused segment whose kept chunks are all too small for its first
+    // record: a new chunk on top of them would take it past its bound
+    // (Fits() lets an empty segment take any record), so drop them. They
+    // hold no record, and a claimed segment has no readers.
+    FreeChunks();
   }
   const size_t chunk_size = NextChunkSize(size);
   std::unique_ptr<char[]> bytes(new (std::nothrow) char[chunk_size]);

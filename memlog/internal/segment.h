@@ -238,6 +238,8 @@ class Segment {
   bool FitsInStorage(size_t size) const;
   // Frees the slot blocks and chunks.
   void FreeStorage();
+  // Frees the payload chunks. REQUIRES: no record in them (count_ == 0).
+  void FreeChunks();
   // What a slot index is checked against: published() (a reader's view of
   // it suffices: slots are only ever added).
   int64_t count_or_published() const {

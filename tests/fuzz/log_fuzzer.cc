@@ -24,8 +24,11 @@
 //
 // Byte retention is exercised with the limits the model predicts exactly
 // (LogModel::ByteSeal() says why): kMinSegmentBytes, and limits no input can
-// reach. Other valid limits are covered by the invariant tests of
-// tests/log_retention_test.cc.
+// reach; and with limits from 4 KiB + 1 to about 70 KiB, where the model
+// allows a seal wherever the documented rule does, demands one where the
+// rule does, and is told after each write what the library did
+// (LogModel::Observe()); the bound of options.h on payload storage is
+// checked with every limit.
 //
 // Single-threaded on purpose: the model is only obviously correct when the
 // order of operations is fixed. Concurrency is covered by the stress tests.
@@ -126,9 +129,16 @@ enum Op : uint8_t {
 };
 
 // Decodes Options::max_segment_bytes and Options::max_age: mostly off, else
-// a limit the model predicts, or one that Create() must refuse.
+// a limit the model predicts or observes, or one that Create() must
+// refuse.
 void DecodeRetentionFields(FuzzInput& in, Options& options) {
   switch (in.Below(8)) {
+    case 3:
+      // Observed (ByteRule::kObserved): from just above 4 KiB, where the
+      // second chunk has almost no room, to some 70 KiB.
+      options.max_segment_bytes =
+          kMinSegmentBytes + 1 + (int64_t{in.Byte()} << in.Below(9));
+      break;
     case 4:
     case 5:
       options.max_segment_bytes = kMinSegmentBytes;
@@ -148,40 +158,7 @@ void DecodeRetentionFields(FuzzInput& in, Options& options) {
     default:
       break;
   }
-  switch (in.Below(8)) {
-    case 4:
-    case 5:
-      options.max_age = absl::Milliseconds(1 + in.Byte());
-      break;
-    case 6: {
-      static const absl::Duration kBad[] = {
-          absl::ZeroDuration(),  -absl::Nanoseconds(1),
-          kMinMaxAge - absl::Nanoseconds(1),
-          kMaxMaxAge + absl::Nanoseconds(1), absl::InfiniteDuration(),
-          -absl::InfiniteDuration()};
-      options.max_age = kBad[in.Below(std::size(kBad))];
-      break;
-    }
-    case 7:
-      options.max_age = in.Below(2) == 0 ? kMinMaxAge : kMaxMaxAge;
-      break;
-    default:
-      break;
-  }
-}
-
-// A record size for a batch: mostly valid, small or up to 4 KiB (to fill
-// segments under a 4 KiB byte limit), sometimes anything PickDataSize()
-// gives, empty and too large included.
-int64_t PickBatchRecordSize(FuzzInput& in, int64_t limit) {
-  switch (in.Below(4)) {
-    case 0:
-      return PickDataSize(in, limit);
-    case 1:
-      return std::min<int64_t>(limit, 512 * (1 + in.Below(8)));
-    default:
-      return 1 + in.Below(static_cast<uint32_t>(std::min<int64_t>(limit, 64)));
-  }
+  DecodeMaxAge(in, options);
 }
 
 class Harness {
@@ -212,7 +189,7 @@ class Harness {
     if (options.max_age.has_value() && clock == 0) clock = 2;
     now_ = std::make_shared<absl::Time>(absl::FromUnixNanos(kClockStartNanos));
     if (clock == 1) {
-      options.clock = FakeClock();
+      options.clock = FakeClock(std::make_shared<SteppingClock>());
     } else if (clock >= 2) {
       options.clock = [now = now_] { return *now; };
     }
@@ -227,7 +204,8 @@ class Harness {
     if (!log.ok()) return;
     log_ = *std::move(log);
     reader_.emplace(*log_);
-    model_.emplace(options, clock == 1 ? std::make_shared<int64_t>(0) : nullptr,
+    model_.emplace(options,
+                   clock == 1 ? std::make_shared<SteppingClock>() : nullptr,
                    driven_ ? now_ : nullptr);
   }
 
@@ -254,6 +232,7 @@ class Harness {
                             static_cast<long long>(*offset),
                             static_cast<long long>(expected.value));
         }
+        ObserveSeals("Write");
         break;
       }
       case kRead: {
@@ -399,6 +378,8 @@ class Harness {
                           "memory_usage: allocated %lld < payload %lld",
                           static_cast<long long>(usage.allocated_bytes),
                           static_cast<long long>(usage.payload_bytes));
+        CheckStorageBound(usage, model.max_segment_bytes(),
+                          model.largest_record(), "memory_usage");
         break;
       }
       case kDropView:
@@ -431,36 +412,16 @@ class Harness {
       case kTrim:
         CheckStatus(log.Trim(), std::nullopt, "Trim", 0);
         model.Trim();
+        ObserveSeals("Trim");
         break;
       case kOffsetAt:
         OffsetAt();
         break;
-      case kAdvanceClock: {
-        static const absl::Duration kUnits[] = {
-            absl::Nanoseconds(1), absl::Microseconds(100),
-            absl::Milliseconds(1), absl::Seconds(1)};
-        const absl::Duration unit = kUnits[in_.Below(std::size(kUnits))];
-        *now_ += unit * in_.Byte();
+      case kAdvanceClock:
+        AdvanceClock(in_, *now_);
         break;
-      }
       case kSetClock:
-        switch (in_.Below(5)) {
-          case 0:
-            *now_ -= absl::Milliseconds(in_.Byte());  // NTP steps back
-            break;
-          case 1:
-            *now_ -= absl::Seconds(in_.Byte());
-            break;
-          case 2:
-            *now_ = absl::InfinitePast();
-            break;
-          case 3:
-            *now_ = absl::InfiniteFuture();
-            break;
-          default:
-            *now_ = absl::FromUnixNanos(in_.Int64());
-            break;
-        }
+        SetClock(in_, *now_);
         break;
       case kStats:
         CheckStats();
@@ -473,6 +434,20 @@ class Harness {
         break;
       default:
         break;
+    }
+  }
+
+  // With a byte limit the model cannot predict, tells it what the library
+  // did (see LogModel::Observe()).
+  void ObserveSeals(const char* operation) {
+    if (!model_->observes_byte_seals()) return;
+    const OffsetRange range = log_->Range();
+    model_->Observe(
+        range.earliest != kInvalidOffset ? range.earliest : log_->NextOffset(),
+        log_->stats(), operation);
+    if (trace_) {
+      std::fprintf(stderr, "  %s: %zu possible segmentations\n", operation,
+                   model_->possible_states());
     }
   }
 
@@ -504,6 +479,7 @@ class Harness {
           "WriteBatch: \"%s\" does not name %s",
           std::string(result.status.message()).c_str(), named.c_str());
     }
+    ObserveSeals("WriteBatch");
   }
 
   void OffsetAt() {
@@ -573,7 +549,7 @@ class Harness {
   void CheckStats() {
     const LogModel& model = *model_;
     const LogStats got = log_->stats();
-    const ModelStats& want = model.stats();
+    const ModelStats want = model.stats();
     const auto check = [](int64_t actual, int64_t expected, const char* name) {
       MEMLOG_FUZZ_CHECK(actual == expected, "stats().%s is %lld, model %lld",
                         name, static_cast<long long>(actual),

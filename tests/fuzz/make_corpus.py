@@ -23,22 +23,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Clocks (the log fuzzer's clock byte): real, stepping 1 us per call, driven.
 REAL_CLOCK, STEPPING_CLOCK, DRIVEN_CLOCK = 0, 1, 2
-# Byte-limit modes (DecodeRetentionFields): off, 4 KiB, bad (index), huge.
+# Byte-limit modes (DecodeRetentionFields): off, 4 KiB, bad (index), huge,
+# and observed: 4 KiB + 1 + (byte << shift).
 NO_BYTE_LIMIT, BYTE_LIMIT_4K, BAD_BYTE_LIMIT, HUGE_BYTE_LIMIT = (0,), (4,), 6, 7
+
+
+def observed_byte_limit(byte, shift=0):
+    return (3, byte, shift)
 # Age modes: off, 1 + byte ms, bad (index), the bounds.
 NO_AGE, BAD_AGE, AGE_BOUND = (0,), 6, 7
 
 
-def log_options(start=(0,), segment=(4, 1), limit=(4, 15), fake_clock=True):
-    """start/segment/limit: (mode, extra bytes...) as DecodeLogFields reads.
-
-    The memlog::Log fields shared with the sharded fuzzer's shard options.
-    """
-    return bytes(start) + bytes(segment) + bytes(limit) + bytes(
-        [1 if fake_clock else 0])
-
-
-def memlog_options(start=(0,), segment=(4, 1), limit=(4, 15),
+def log_options(start=(0,), segment=(4, 1), limit=(4, 15),
                    byte_limit=NO_BYTE_LIMIT, age=NO_AGE,
                    clock=STEPPING_CLOCK):
     """The log fuzzer's options: the shared fields, retention, the clock."""
@@ -97,7 +93,6 @@ def special(index):  # -1, INT64_MIN, INT64_MAX, kMaxOffset, 0, 1
 
 
 def log_seeds():
-    log_options = memlog_options  # the log fuzzer's encoding
     seeds = {}
     # Segment size 2, 16-byte limit: writes, purges, every read kind, a
     # stream that lags, then close.
@@ -239,6 +234,47 @@ def log_seeds():
     s += offset_at(1) + offset_at(2, 1, LATEST) + bytes([CLOSE, TRIM, STATS])
     seeds["age"] = s
 
+    # A byte limit the model cannot predict (4 KiB + 1 + (100 << 3)): it
+    # follows where the log seals, within the rules, through stats(); views
+    # pin purged segments meanwhile, which the storage bound allows for.
+    s = log_options(segment=(3, 200), limit=(1,),
+                    byte_limit=observed_byte_limit(100, 3))
+    s += bytes([OPEN_STREAM]) + EARLIEST
+    for i in range(8):
+        s += batch(*([('k', i)] * 5)) + write(mode=1) + bytes([STATS])
+        s += bytes([READ_VIEW]) + LATEST + bytes([MEMORY_USAGE])
+    s += bytes([STREAM_NEXT_BATCH, 0, 5, 0, STREAM_NEXT, 0, 0, RANGE])
+    s += bytes([READ_BATCH]) + EARLIEST + bytes([8]) + bytes([DROP_VIEW]) * 8
+    s += batch(*([('k', 7)] * 8)) + bytes([MEMORY_USAGE, STATS])
+    # A segment reused with chunks of 4096 and 1001 bytes (the limit, 5097)
+    # for a first record of 4608 bytes, which neither holds: its storage
+    # must stay within the limit, not add a chunk to them.
+    s += bytes([RECREATE]) + log_options(
+        segment=(3, 100), limit=(1,), byte_limit=observed_byte_limit(125, 3))
+    s += batch(('k', 7)) + write(size_byte=9) + bytes([MEMORY_USAGE])
+    for i in range(4):
+        s += batch(('k', 8)) + bytes([MEMORY_USAGE, STATS])
+    # 4 KiB + 1 with age: the second chunk of a segment has one byte.
+    s += bytes([RECREATE]) + log_options(
+        segment=(3, 100), limit=(1,), byte_limit=observed_byte_limit(0),
+        age=age_ms(3), clock=DRIVEN_CLOCK)
+    for i in range(6):
+        s += batch(('k', 7), 1, 1, ('k', i)) + write(size_byte=0) + advance(1, 9)
+        s += bytes([TRIM, STATS]) + offset_at(0)
+    s += bytes([MEMORY_USAGE, RANGE])
+    seeds["bytes_observed"] = s
+
+    # The age boundary: a record exactly max_age old is kept (options.h:
+    # "age never purges a record created after now - max_age"), one
+    # nanosecond older it goes; for the history and for the active
+    # segment's first record.
+    s = log_options(segment=(4, 0), age=age_ms(10), clock=DRIVEN_CLOCK)
+    s += write() + write() + advance(2, 10) + bytes([TRIM, RANGE, STATS])
+    s += write() + bytes([RANGE]) + advance(0, 1) + bytes([TRIM, RANGE, STATS])
+    s += advance(2, 10) + bytes([TRIM, RANGE]) + advance(0, 1) + write()
+    s += bytes([RANGE, STATS]) + offset_at(4, 0) + offset_at(0)
+    seeds["age_boundary"] = s
+
     # Age and bytes together, a stepping clock for the count limit's seeds.
     s = log_options(segment=(3, 30), limit=(1,), byte_limit=BYTE_LIMIT_4K,
                     age=age_ms(2), clock=DRIVEN_CLOCK)
@@ -273,7 +309,9 @@ def log_seeds():
 (S_WRITE, S_WRITE2, S_WRITE3, S_READ, S_READ_VIEW, S_READ_BATCH,
  S_READ_BATCH_VIEW, S_RANGE, S_SHARD_FOR, S_SHARD_RANGE, S_READ_SHARD,
  S_OPEN_STREAM, S_STREAM_STEP, S_OPEN_SHARD_STREAM, S_SHARD_STREAM_STEP,
- S_CANCEL, S_MEMORY_USAGE, S_DROP_VIEW, S_CLOSE, S_RECREATE) = range(20)
+ S_CANCEL, S_MEMORY_USAGE, S_DROP_VIEW, S_CLOSE, S_RECREATE,
+ S_WRITE_BATCH, S_WRITE_BATCH_KEYED, S_OFFSET_AT, S_SHARD_OFFSET_AT, S_TRIM,
+ S_ADVANCE_CLOCK, S_SET_CLOCK, S_STATS, S_SHARD_STATS) = range(29)
 
 # Key picks: a b c ab abc xyz "" !bad ?missing #error long long+1
 KEY_A, KEY_B, KEY_C, KEY_AB, KEY_ABC, KEY_XYZ, KEY_EMPTY, KEY_BANG, \
@@ -284,9 +322,31 @@ SHARDS_0, SHARDS_1, SHARDS_2, SHARDS_3, SHARDS_4, SHARDS_7, SHARDS_MAX, \
     SHARDS_OVER, SHARDS_SIZE_MAX = range(9)
 
 
-def sharded_options(shards=SHARDS_3, sharder=COLLIDING, **fields):
-    o = bytes([shards]) + log_options(**fields)
-    return o + bytes([sharder])
+# Byte-limit modes (DecodeShardedRetention): off; a 4 KiB share of
+# max_total_bytes (plus a remainder byte); shard.max_segment_bytes of 4 KiB;
+# an observed share of 4 KiB + 1 + (byte << shift); bad (index); the
+# largest limit (0: as the share, 1: per shard).
+S_NO_BYTE_LIMIT, S_SHARD_4K = (0,), (4,)
+
+
+def s_share_4k(remainder=0):
+    return (3, remainder)
+
+
+def s_share_observed(byte, shift=0):
+    return (5, byte, shift)
+
+
+S_BAD_BYTE_LIMIT, S_HUGE_BYTE_LIMIT = 6, 7
+
+
+def sharded_options(shards=SHARDS_3, sharder=COLLIDING, start=(0,),
+                    segment=(4, 1), limit=(4, 15), clock=STEPPING_CLOCK,
+                    byte_limit=S_NO_BYTE_LIMIT, age=NO_AGE):
+    """The sharded fuzzer's options: the shard count, the memlog fields,
+    the clock, the sharder, retention by bytes and by age."""
+    return (bytes([shards]) + bytes(start) + bytes(segment) + bytes(limit) +
+            bytes([clock, sharder]) + bytes(byte_limit) + bytes(age))
 
 
 def s_write(key, size_byte=5, salt=3):
@@ -295,6 +355,67 @@ def s_write(key, size_byte=5, salt=3):
 
 def s_shard(index):  # PickShard: an existing shard
     return bytes([2, index])
+
+
+def record_sizes(sizes):
+    """Batch record sizes as PickBatchRecordSize reads them (see batch()),
+    each followed by its salt."""
+    out = b''
+    for i, size in enumerate(sizes):
+        if size == 'empty':
+            out += bytes([0, 0])
+        elif size == 'big':  # assumes a limit under 4 KiB
+            out += bytes([0, 2])
+        elif isinstance(size, tuple):
+            out += bytes([1, size[1]])
+        else:
+            out += bytes([2, size])
+        out += bytes([i])  # salt
+    return out
+
+
+def s_batch(key, *sizes):
+    """WriteBatch(key, records)."""
+    return bytes([S_WRITE_BATCH, key, len(sizes)]) + record_sizes(sizes)
+
+
+def s_keyed_batch(*records, offsets=None):
+    """WriteBatch(records, offsets): (key, size) pairs; `offsets` +1 or -1
+    gives the offsets span one entry too many or too few."""
+    out = bytes([S_WRITE_BATCH_KEYED, len(records)])
+    for i, (key, size) in enumerate(records):
+        out += bytes([key]) + record_sizes([size])[:-1] + bytes([i])
+    if offsets is None:
+        return out + bytes([1])
+    if not records:  # one too many: the only choice, not read
+        return out + bytes([0])
+    return out + bytes([0, 1 if offsets > 0 else 0])
+
+
+def s_offset_at(key, mode, delta=1, extra=b''):
+    """OffsetAt(key, t): mode as offset_at() (2: near a record of the key's
+    shard, extra: an offset pick; 5: extra: 8 bytes of unix nanos)."""
+    return bytes([S_OFFSET_AT, key, delta, mode]) + extra
+
+
+def s_shard_offset_at(shard, mode, delta=1, extra=b''):
+    return bytes([S_SHARD_OFFSET_AT]) + s_shard(shard) + bytes(
+        [delta, mode]) + extra
+
+
+def s_advance(unit, count):  # unit: 0 ns, 1 100us, 2 ms, 3 s
+    return bytes([S_ADVANCE_CLOCK, unit, count])
+
+
+def s_read_batch(key, pick, size):
+    return bytes([S_READ_BATCH, key]) + pick + bytes([size])
+
+
+def s_stats(*shards):
+    out = bytes([S_STATS])
+    for shard in shards:
+        out += bytes([S_SHARD_STATS]) + s_shard(shard)
+    return out
 
 
 def sharded_seeds():
@@ -366,8 +487,160 @@ def sharded_seeds():
     s += bytes([S_STREAM_STEP, 0, 0, S_MEMORY_USAGE])
     seeds["hash"] = s
 
+    # A 4 KiB share of max_total_bytes (3 shards: 6 shares), which the model
+    # predicts exactly: records of 2 KiB and 4 KiB fill segments of key "a"
+    # ("a", "b", "abc" on shard 1, "ab" on shard 0), then reads by key,
+    # streams and counters after the purges by bytes.
+    s = sharded_options(segment=(3, 200), limit=(1,),
+                        byte_limit=s_share_4k(5))
+    s += bytes([S_OPEN_STREAM, KEY_B]) + EARLIEST
+    s += bytes([S_OPEN_STREAM, KEY_A]) + EARLIEST
+    s += s_write(KEY_B) + s_batch(KEY_A, ('k', 3), ('k', 3), ('k', 7))
+    s += s_write(KEY_AB) + s_batch(KEY_AB, ('k', 7), ('k', 7))
+    s += s_stats(1) + bytes([S_RANGE, KEY_B, S_RANGE, KEY_A, S_MEMORY_USAGE])
+    s += bytes([S_STREAM_STEP, 0, 0, S_STREAM_STEP, 1, 3])
+    s += s_batch(KEY_A, ('k', 7), 5, ('k', 7), 5, ('k', 3))
+    s += s_read_batch(KEY_A, EARLIEST, 7) + s_read_batch(KEY_B, EARLIEST, 2)
+    s += bytes([S_READ, KEY_B]) + EARLIEST + bytes([S_RANGE, KEY_B])
+    s += bytes([S_STREAM_STEP, 0, 0, S_STREAM_STEP, 1, 4, S_STREAM_STEP, 1, 0])
+    s += bytes([S_WRITE, KEY_LONG, 3, 5, 1])  # 64 KiB: a segment of its own
+    s += s_write(KEY_A) + s_stats(0, 1) + bytes([S_MEMORY_USAGE])
+    s += bytes([S_RECREATE]) + sharded_options(
+        segment=(3, 100), limit=(1,), byte_limit=S_SHARD_4K, sharder=HASH,
+        shards=SHARDS_4)
+    for key in (KEY_A, KEY_B, KEY_C, KEY_XYZ):
+        s += s_batch(key, ('k', 5), ('k', 6), 9)
+    s += s_stats(0, 1, 2, 3) + bytes([S_MEMORY_USAGE])
+    seeds["bytes"] = s
+
+    # A share the model cannot predict (4 KiB + 1 + 200 << 2): it follows
+    # where the shards seal, within the rules, through ShardStats().
+    s = sharded_options(segment=(3, 250), limit=(1,),
+                        byte_limit=s_share_observed(200, 2))
+    for i in range(6):
+        s += s_batch(KEY_A, *([('k', i)] * 6))
+        s += s_keyed_batch((KEY_B, ('k', 7)), (KEY_AB, ('k', i)),
+                           (KEY_A, 9), (KEY_ABC, ('k', 2)))
+        s += s_write(KEY_C, size_byte=i) + s_stats(1)
+    s += bytes([S_OPEN_STREAM, KEY_C]) + EARLIEST + bytes([S_STREAM_STEP, 0, 4])
+    s += s_read_batch(KEY_A, EARLIEST, 7) + bytes([S_RANGE, KEY_C])
+    s += bytes([S_READ_BATCH_VIEW, KEY_ABC]) + EARLIEST + bytes([5])
+    s += s_stats(0, 1) + bytes([S_MEMORY_USAGE])
+    s += bytes([S_RECREATE]) + sharded_options(
+        segment=(0,), limit=(1,), byte_limit=s_share_observed(0, 0))
+    for i in range(4):  # 4 KiB + 1: the second chunk has one byte
+        s += s_batch(KEY_A, ('k', 7), 1, 1, ('k', 1)) + s_write(KEY_B)
+    s += s_stats(1) + s_read_batch(KEY_B, EARLIEST, 7)
+    seeds["bytes_observed"] = s
+
+    # Age with the driven clock: keys of both shards written over time;
+    # Trim() and writes purge them; seeks by time by key and by shard; a
+    # key's stream that lags; reads by key once a shard retains nothing.
+    s = sharded_options(segment=(4, 3), clock=DRIVEN_CLOCK, age=age_ms(10))
+    s += bytes([S_OPEN_STREAM, KEY_A]) + EARLIEST
+    s += bytes([S_TRIM]) + s_offset_at(KEY_A, 0) + s_shard_offset_at(1, 1)
+    for i in range(4):
+        s += s_write(KEY_A, size_byte=i) + s_write(KEY_AB) + s_advance(2, 3)
+        s += s_write(KEY_B) + s_batch(KEY_A, 1, 2) + s_advance(2, 1)
+    s += s_offset_at(KEY_A, 0) + s_offset_at(KEY_A, 2, 0, EARLIEST)
+    s += s_offset_at(KEY_B, 2, 2, LATEST) + s_offset_at(KEY_AB, 4)
+    s += s_shard_offset_at(1, 2, 0, EARLIEST) + s_shard_offset_at(0, 0)
+    s += s_advance(2, 8) + bytes([S_TRIM]) + s_stats(0, 1)
+    s += s_offset_at(KEY_A, 0) + bytes([S_RANGE, KEY_A, S_RANGE, KEY_B])
+    s += bytes([S_STREAM_STEP, 0, 0, S_STREAM_STEP, 0, 3])
+    s += s_advance(2, 30) + bytes([S_TRIM]) + s_stats(0, 1)  # all purged
+    s += s_read_batch(KEY_A, EARLIEST, 3) + s_read_batch(KEY_A, LATEST, 3)
+    s += bytes([S_READ, KEY_A]) + LATEST + bytes([S_RANGE, KEY_A])
+    s += s_offset_at(KEY_A, 0) + s_shard_offset_at(1, 0)
+    s += bytes([S_STREAM_STEP, 0, 0]) + s_write(KEY_A)
+    s += bytes([S_STREAM_STEP, 0, 0]) + s_stats(1)
+    s += bytes([S_SET_CLOCK, 1, 5]) + s_write(KEY_A) + s_write(KEY_B)
+    s += s_offset_at(KEY_A, 4, 0) + s_advance(3, 1) + s_batch(KEY_B, 3, 4)
+    s += bytes([S_TRIM, S_MEMORY_USAGE]) + s_stats(0, 1)
+    s += bytes([S_CLOSE, S_TRIM]) + s_stats(1)
+    seeds["age"] = s
+
+    # The age boundary, per key: the shards keep a record exactly max_age
+    # old, and purge it one nanosecond later, with the key index.
+    s = sharded_options(segment=(4, 0), clock=DRIVEN_CLOCK, age=age_ms(10))
+    s += s_write(KEY_A) + s_write(KEY_B) + s_write(KEY_AB) + s_advance(2, 10)
+    s += bytes([S_TRIM, S_RANGE, KEY_A, S_RANGE, KEY_B]) + s_stats(0, 1)
+    s += s_write(KEY_A) + s_read_batch(KEY_B, EARLIEST, 2)
+    s += s_advance(0, 1) + bytes([S_TRIM, S_RANGE, KEY_A, S_RANGE, KEY_B])
+    s += s_read_batch(KEY_A, EARLIEST, 2) + s_stats(0, 1)
+    s += s_advance(2, 10) + s_write(KEY_B) + s_advance(0, 1) + s_write(KEY_B)
+    s += bytes([S_RANGE, KEY_A, S_RANGE, KEY_B]) + s_offset_at(KEY_B, 0)
+    s += s_stats(0, 1)
+    seeds["age_boundary"] = s
+
+    # Batches: of one key (empty, bad record, bad key, a sharder's error,
+    # spanning rotations), of many keys across shards (in order per key,
+    # offsets one too many or too few, a bad record, a bad key), then near
+    # kMaxOffset, where a share is cut short, and after Close().
+    s = sharded_options(segment=(4, 2), limit=(4, 15))
+    s += s_batch(KEY_A) + s_batch(KEY_A, 1, 2, 3, 4, 5) + s_batch(KEY_B, 9)
+    s += s_batch(KEY_A, 1, 'empty') + s_batch(KEY_A, 'big', 1)
+    s += s_batch(KEY_EMPTY, 1) + s_batch(KEY_TOO_LONG, 1)
+    s += s_batch(KEY_QUESTION, 1, 2) + s_batch(KEY_HASH, 3)
+    s += s_batch(KEY_BANG, 1) + s_batch(KEY_EMPTY)
+    s += s_keyed_batch((KEY_A, 1), (KEY_AB, 2), (KEY_B, 3), (KEY_A, 4),
+                       (KEY_ABC, 5), (KEY_AB, 6))
+    s += s_keyed_batch((KEY_A, 1), (KEY_B, 2), offsets=+1)
+    s += s_keyed_batch((KEY_A, 1), (KEY_B, 2), offsets=-1)
+    s += s_keyed_batch(offsets=+1) + s_keyed_batch()
+    s += s_keyed_batch((KEY_A, 1), (KEY_AB, 'empty'))
+    s += s_keyed_batch((KEY_A, 1), (KEY_EMPTY, 1))
+    s += s_keyed_batch((KEY_A, 1), (KEY_QUESTION, 1))
+    s += s_keyed_batch((KEY_A, 1), (KEY_BANG, 1), (KEY_HASH, 1))
+    s += s_read_batch(KEY_A, EARLIEST, 7) + s_read_batch(KEY_AB, EARLIEST, 7)
+    s += s_stats(0, 1) + bytes([S_MEMORY_USAGE])
+    s += bytes([S_CLOSE]) + s_batch(KEY_A, 1) + s_batch(KEY_A)
+    s += s_keyed_batch((KEY_A, 1)) + s_keyed_batch() + s_stats(0, 1)
+    s += bytes([S_RECREATE]) + sharded_options(start=(2, 3), segment=(4, 1))
+    s += s_batch(KEY_A, 1, 2) + s_batch(KEY_A, 3, 4, 5)  # 2 of 3 fit
+    s += s_keyed_batch((KEY_AB, 1), (KEY_B, 2), (KEY_AB, 3), (KEY_AB, 4),
+                       (KEY_AB, 5), (KEY_B, 6))
+    s += s_keyed_batch((KEY_B, 1), (KEY_AB, 2)) + s_stats(0, 1)
+    s += bytes([S_RANGE, KEY_AB, S_RANGE, KEY_B])
+    seeds["batches"] = s
+
+    # Seeks by time with the stepping clock (one reading per write, none
+    # during a multi-key batch): around each key's records, ties included.
+    s = sharded_options(segment=(4, 2), clock=STEPPING_CLOCK)
+    for key in (KEY_A, KEY_B, KEY_A, KEY_AB, KEY_A, KEY_B):
+        s += s_write(key)
+    s += s_keyed_batch((KEY_A, 1), (KEY_AB, 2), (KEY_B, 3))
+    s += s_batch(KEY_B, 1, 2, 3) + s_write(KEY_A)
+    for pick in (EARLIEST, LATEST, bytes([0, 0]), bytes([1, 6, 4])):
+        for delta in range(3):
+            s += s_offset_at(KEY_A, 2, delta, pick)
+            s += s_offset_at(KEY_B, 2, delta, pick)
+            s += s_shard_offset_at(1, 2, delta, pick)
+    s += s_offset_at(KEY_AB, 0) + s_offset_at(KEY_C, 0) + s_offset_at(KEY_A, 1)
+    s += s_offset_at(KEY_BANG, 0) + s_shard_offset_at(0, 5, 1, bytes(8))
+    s += bytes([S_SHARD_OFFSET_AT, 0, 1, 0]) + s_stats(0, 1)
+    seeds["time"] = s
+
+    # Retention options that Create() refuses, each then a valid log.
+    s = b''
+    for i in range(6):
+        s += sharded_options(byte_limit=(S_BAD_BYTE_LIMIT, i)) + bytes(
+            [S_RECREATE])
+        s += sharded_options(age=(BAD_AGE, i)) + bytes([S_RECREATE])
+    s += sharded_options(byte_limit=(S_HUGE_BYTE_LIMIT, 0), age=(AGE_BOUND, 1))
+    s += s_write(KEY_A) + s_write(KEY_LONG) + bytes([S_TRIM]) + s_stats(1)
+    s += bytes([S_RECREATE]) + sharded_options(byte_limit=(S_HUGE_BYTE_LIMIT,
+                                                           1))
+    s += s_batch(KEY_A, 1, 2) + bytes([S_MEMORY_USAGE]) + s_stats(1)
+    seeds["retention_options"] = s
+
     rng = random.Random(4)
     seeds["random"] = bytes(rng.randrange(256) for _ in range(512))
+    rng = random.Random(5)
+    seeds["random_retention"] = (
+        sharded_options(segment=(4, 3), limit=(1,), clock=DRIVEN_CLOCK,
+                        byte_limit=s_share_observed(9, 1), age=age_ms(5)) +
+        bytes(rng.randrange(256) for _ in range(1024)))
     return seeds
 
 
