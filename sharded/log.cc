@@ -3,6 +3,7 @@
 #include "sharded/log.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -46,6 +47,18 @@ absl::Status CheckKey(std::string_view key) {
                                   kMaxKeyBytes, ")"));
   }
   return absl::OkStatus();
+}
+
+// The status of a batch whose record `index` failed with `status`, saying
+// so. Keeps the status's kind, or its code for a sharder's own error.
+absl::Status FailedInBatch(const absl::Status& status, size_t index) {
+  std::string message =
+      absl::StrCat("record ", index, " of the batch: ", status.message(),
+                   "; no record of the batch was written");
+  if (const std::optional<ErrorKind> kind = GetErrorKind(status)) {
+    return MakeError(*kind, message);
+  }
+  return absl::Status(status.code(), message);
 }
 
 absl::Status NoSuchShard(size_t shard, size_t num_shards) {
@@ -370,10 +383,7 @@ WriteBatchResult Log::WriteBatch(
   WriteBatchResult result;
   for (size_t i = 0; i < records.size(); ++i) {
     if (absl::Status status = CheckRecordFast(key, records[i]); !status.ok()) {
-      result.status = MakeError(
-          *GetErrorKind(status),
-          absl::StrCat("record ", i, " of the batch: ", status.message(),
-                       "; no record of the batch was written"));
+      result.status = FailedInBatch(status, i);
       return result;
     }
   }
@@ -419,13 +429,10 @@ absl::Status Log::WriteBatch(absl::Span<const KeyedRecord> records,
     if (absl::Status status =
             CheckRecordFast(records[i].key, records[i].data);
         !status.ok()) {
-      return MakeError(
-          *GetErrorKind(status),
-          absl::StrCat("record ", i, " of the batch: ", status.message(),
-                       "; no record of the batch was written"));
+      return FailedInBatch(status, i);
     }
     absl::StatusOr<Routed> routed = RouteForWrite(records[i].key);
-    if (!routed.ok()) return routed.status();
+    if (!routed.ok()) return FailedInBatch(routed.status(), i);
     routes[i] = *routed;
   }
   if (closed()) {
@@ -542,11 +549,11 @@ void Log::ReadBatchOfKey(std::string_view key, Offset start,
     std::string missing;
     {
       memlog::internal::MutexLock lock(&shard->mu);
-      // Under the lock the shard's range is stable (only writes, which hold
-      // it, purge) and the index covers exactly its retained records.
-      const OffsetRange range = log.Range();
+      // Under the lock the shard's range is stable (only writes and trims,
+      // which hold it, purge) and the index covers exactly its retained
+      // records; with none retained, every written offset is purged.
       if (cursor < options_.shard.start_offset || cursor > kMaxOffset ||
-          (range.earliest != kInvalidOffset && cursor < range.earliest)) {
+          cursor < ShardWrites::EarliestRetained(log)) {
         // The key's records at offsets from `cursor` may be gone; the log's
         // own status says which offsets are left.
         result.status = log.ReadView(cursor).status();

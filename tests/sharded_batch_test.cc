@@ -78,5 +78,23 @@ TEST(ShardedBatchTest, AMultiKeyBatchWithABadRecordWritesNone) {
       log->WriteBatch(records, absl::MakeSpan(too_few))));
 }
 
+TEST(ShardedBatchTest, AMultiKeyBatchWithAKeyTheSharderRefusesNamesIt) {
+  // A key table routes only the keys it names: "d" cannot be routed.
+  std::unique_ptr<Log> log =
+      Log::Create({.num_shards = 2,
+                   .sharder = KeySharder::FromKeys({"a", "b"}).value()})
+          .value();
+  const std::vector<KeyedRecord> records = {{"a", "ok"}, {"d", "unknown"}};
+  std::vector<Offset> offsets(records.size());
+  const absl::Status status = log->WriteBatch(records, absl::MakeSpan(offsets));
+  EXPECT_TRUE(IsKeyNotFound(status)) << status;
+  // sharded/log.h: "Validates and routes every record first, writing none
+  // if any fails (the status names its index)".
+  EXPECT_NE(status.message().find("record 1 of the batch"), std::string::npos)
+      << status;
+  EXPECT_EQ(offsets, (std::vector<Offset>{kInvalidOffset, kInvalidOffset}));
+  EXPECT_EQ(log->ShardRange(0).value(), OffsetRange{});
+}
+
 }  // namespace
 }  // namespace memlog::sharded

@@ -87,6 +87,23 @@ TEST(ShardedRetentionTest, TheKeyIndexFollowsPurgesByAgeAndTrim) {
   EXPECT_EQ(log->stats().records_purged_by_age, 2);
 }
 
+TEST(ShardedRetentionTest, ReadBatchReportsAStartPurgedByAgeWithAllElse) {
+  FakeClock clock(kT0);
+  std::unique_ptr<Log> log = SharedShardLog(
+      {.shard = {.clock = clock.AsFunction(), .max_age = absl::Minutes(1)}});
+  MustWrite(*log, "a", "old a");
+  clock.Advance(absl::Minutes(2));
+  ASSERT_TRUE(log->Trim().ok());
+  ASSERT_EQ(log->ShardRange(0).value(), OffsetRange{});
+  // Offset 0 was written and purged: ReadBatch() says so, as Read() does,
+  // although the shard retains no record at all.
+  EXPECT_TRUE(IsPurgedOffset(log->Read("a", 0).status()));
+  std::vector<Record> batch(1);
+  const ReadResult read = log->ReadBatch("a", 0, absl::MakeSpan(batch));
+  EXPECT_TRUE(IsPurgedOffset(read.status)) << read.status;
+  EXPECT_EQ(read.count, 0);
+}
+
 TEST(ShardedRetentionTest, AKeysStreamReportsAnAgePurgeAndGoesOn) {
   FakeClock clock(kT0);
   std::unique_ptr<Log> log = SharedShardLog(

@@ -221,7 +221,6 @@ struct Lags {
 struct BatchCheck {
   Expected expected;
   int64_t bad_index = -1;  // the record that failed them
-  bool routing = false;    // whether it failed being routed
   std::vector<size_t> shard_of;
 };
 
@@ -421,7 +420,6 @@ class ShardedModel {
       if (!route.expected.ok()) {
         ++refused_invalid_;
         out.expected = route.expected;
-        out.routing = true;
         return out;
       }
       out.shard_of.push_back(route.shard);
@@ -831,13 +829,6 @@ class Harness {
             expected.kind = ErrorKind::kImpossibleOffset;
           } else if (!m.empty() && start < m.earliest()) {
             expected.kind = ErrorKind::kPurgedOffset;
-            // KNOWN DIFFERENCE, left to the rewrite of sharded/: once max_age
-            // has purged every record of the shard, ReadBatch() skips the
-            // purge check (the shard's range is empty) and answers
-            // IsFutureOffset. Tolerated in exactly that state until fixed.
-            if (m.earliest() == m.next() && IsFutureOffset(result.status)) {
-              expected.kind = ErrorKind::kFutureOffset;
-            }
           } else {
             want = model.KeyRecords(route.shard, key, start);
             if (want.size() < size) {
@@ -1217,12 +1208,7 @@ class Harness {
                           "WriteBatch(records) refused, yet offsets[%zu] is "
                           "%lld", i, static_cast<long long>(offsets[i]));
       }
-      // A routing failure is returned as the sharder's status, which does
-      // not name the record although sharded/log.h says "the status names
-      // its index"; only the validation failures are held to it here.
-      if (checked.bad_index >= 0 && !checked.routing) {
-        CheckNamesRecord(status, checked.bad_index);
-      }
+      if (checked.bad_index >= 0) CheckNamesRecord(status, checked.bad_index);
       return;
     }
 
