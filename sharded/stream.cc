@@ -184,7 +184,9 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
       found = shard_->index.Collect(key_, position_,
                                     absl::MakeSpan(offsets, wanted));
       // Nothing of the key before `next`: no need to look there again.
-      if (found == 0 && position_ < next) position_ = next;
+      // Only when returning nothing: a call that returns records leaves the
+      // stream just past the last of them.
+      if (found == 0 && total == 0 && position_ < next) position_ = next;
       if (position_ <= next) {
         known_chain_ = cursor.chain;
         known_seq_ = cursor.seq;
