@@ -586,18 +586,19 @@ ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
       start, batch,
       [](SegmentRef segment, int64_t first, absl::Span<Record> records,
          Offset offset) -> int64_t {
-        const auto n = static_cast<int64_t>(records.size());
         int64_t i = 0;
         // One try for the run, not one per record: the loop stays tight.
         try {
-          for (; i < n; ++i) {
-            const internal::Slot& slot = segment->slot(first + i);
-            Record& record = records[static_cast<size_t>(i)];
-            // assign() reuses the capacity of a batch read repeatedly.
-            record.data.assign(slot.data, slot.size);
-            record.metadata = {offset + i,
-                               absl::FromUnixNanos(slot.created_unix_nanos)};
-          }
+          segment->ForEachSlot(
+              first, static_cast<int64_t>(records.size()),
+              [&](const internal::Slot& slot) {
+                Record& record = records[static_cast<size_t>(i)];
+                // assign() reuses the capacity of a batch read repeatedly.
+                record.data.assign(slot.data, slot.size);
+                record.metadata = {
+                    offset + i, absl::FromUnixNanos(slot.created_unix_nanos)};
+                ++i;
+              });
         } catch (const std::bad_alloc&) {
           // Entry i is unchanged but for its capacity.
         }
@@ -635,13 +636,13 @@ ReadResult Log::ReadBatchView(Offset start,
         // the last one the caller's.
         const auto n = static_cast<int64_t>(views.size());
         segment->Ref(n - 1);
-        Segment* const held = segment.get();
-        for (int64_t i = 0; i + 1 < n; ++i) {
-          views[static_cast<size_t>(i)] = RecordView(
-              SegmentRef::Adopt(held), held->slot(first + i), offset + i);
-        }
-        views[static_cast<size_t>(n - 1)] = RecordView(
-            std::move(segment), held->slot(first + n - 1), offset + n - 1);
+        Segment* const held = segment.Release();
+        int64_t i = 0;
+        held->ForEachSlot(first, n, [&](const internal::Slot& slot) {
+          views[static_cast<size_t>(i)] =
+              RecordView(SegmentRef::Adopt(held), slot, offset + i);
+          ++i;
+        });
         return n;
       });
   // Views left from an earlier read of a reused batch would keep their
@@ -818,7 +819,7 @@ absl::StatusOr<OffsetAtTime> Log::OffsetAt(absl::Time t) const try {
     int64_t high = published;
     while (low < high) {
       const int64_t mid = low + (high - low) / 2;
-      if (segment->slot(mid).created_unix_nanos < target) {
+      if (segment->created(mid) < target) {
         low = mid + 1;
       } else {
         high = mid;

@@ -41,22 +41,21 @@ namespace memlog {
 class Log;
 
 // A record read through a Reader: its bytes stay in the log's storage and
-// are valid until the Reader's next call (see above). Cheap to copy; the
-// accessors read the record's slot in the pinned segment.
+// are valid until the Reader's next call (see above). Cheap to copy.
 class BorrowedRecord {
  public:
   Offset offset() const { return offset_; }
   absl::Time created() const {
-    return absl::FromUnixNanos(slot_->created_unix_nanos);
+    return absl::FromUnixNanos(slot_.created_unix_nanos);
   }
-  std::string_view data() const { return {slot_->data, slot_->size}; }
+  std::string_view data() const { return {slot_.data, slot_.size}; }
 
  private:
   friend class Reader;
-  BorrowedRecord(const internal::Slot* slot, Offset offset)
+  BorrowedRecord(const internal::Slot& slot, Offset offset)
       : slot_(slot), offset_(offset) {}
 
-  const internal::Slot* slot_;
+  internal::Slot slot_;
   Offset offset_;
 };
 
@@ -94,7 +93,7 @@ class Reader {
 
  private:
   static BorrowedRecord Borrow(const internal::Slot& slot, Offset offset) {
-    return BorrowedRecord(&slot, offset);
+    return BorrowedRecord(slot, offset);
   }
   // Whether the log has purged `offset` (a pinned segment outlives its
   // purge; reads must agree with Log::Range()).
