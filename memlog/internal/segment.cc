@@ -119,12 +119,16 @@ bool Segment::FitsInStorage(size_t size) const {
 size_t Segment::NextChunkSize(size_t record_size) const {
   size_t estimate = kFirstChunkBytes;
   if (count_ > 0) {
-    // Room for the remaining records at the average size so far, plus 1/32
-    // for variation; a segment of equal records then needs one more chunk.
-    const auto average = static_cast<size_t>(payload_bytes_ / count_) + 1;
-    const auto remaining = static_cast<size_t>(capacity_ - count_);
-    const size_t wanted = average * remaining;
-    estimate = std::min(wanted + wanted / 32, kLargestChunkBytes);
+    // Room for the remaining records at the average size so far (rounded
+    // up), plus 1/128 for variation: a segment of equal records then needs
+    // one more chunk and leaves less than 1% of it unused.
+    const auto average =
+        static_cast<uint64_t>((payload_bytes_ + count_ - 1) / count_);
+    const auto remaining = static_cast<uint64_t>(capacity_ - count_);
+    // At most 2^30 * 2^32: no overflow.
+    const uint64_t wanted = average * remaining;
+    estimate = static_cast<size_t>(
+        std::min<uint64_t>(wanted + wanted / 128, kLargestChunkBytes));
   }
   if (max_payload_storage_ > 0) {
     // Within the bound (the caller checked Fits()); a lone record larger
