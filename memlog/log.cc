@@ -214,16 +214,21 @@ absl::StatusOr<Offset> Log::Append(
 WriteBatchResult Log::WriteBatch(
     absl::Span<const std::string_view> records) try {
   WriteBatchResult result;
+  // One pass over the sizes, which builds a status only for a bad record.
+  const auto max_record_bytes = static_cast<size_t>(options_.max_record_bytes);
+  int64_t bytes = 0;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (absl::Status status =
-            ValidateRecordData(records[i], options_.max_record_bytes);
-        !status.ok()) {
+    const size_t size = records[i].size();
+    if (size == 0 || size > max_record_bytes) [[unlikely]] {
+      const absl::Status status =
+          ValidateRecordData(records[i], options_.max_record_bytes);
       result.status = WriteFailed(MakeError(
           *GetErrorKind(status),
           absl::StrCat("record ", i, " of the batch: ", status.message(),
                        "; no record of the batch was written")));
       return result;
     }
+    bytes += static_cast<int64_t>(size);
   }
   if (records.empty()) return result;
   const auto n = static_cast<int64_t>(records.size());
@@ -252,27 +257,25 @@ WriteBatchResult Log::WriteBatch(
     }
     const int64_t created = std::max(*now, last_created_);
     if (options_.max_age.has_value()) PurgeByAge(*now);
-    result.first = first;
-    int64_t bytes = 0;
-    for (const std::string_view data : records) {
-      const Offset offset = first + result.count;
-      if (absl::Status stored = AppendLocked(data, created, offset,
-                                             /*count_bytes=*/false);
-          !stored.ok()) {
-        result.status = WriteFailed(std::move(stored));
-        break;
+    if (absl::Status stored =
+            AppendBatchLocked(records, created, first, &result.count);
+        !stored.ok()) {
+      result.status = WriteFailed(std::move(stored));
+      bytes = 0;
+      for (int64_t i = 0; i < result.count; ++i) {
+        bytes += static_cast<int64_t>(records[static_cast<size_t>(i)].size());
       }
-      ++result.count;
-      bytes += static_cast<int64_t>(data.size());
     }
     // The batch becomes readable by offset at once (segments publish each
-    // record as it is stored, in order; next_ is what reads by offset and
-    // Range() check).
+    // run of records as it is stored, in order; next_ is what reads by
+    // offset and Range() check).
     next_.store(first + result.count, std::memory_order_release);
     bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) + bytes,
                          std::memory_order_relaxed);
-    if (result.count > 0) last_created_ = created;
-    if (result.count == 0) result.first = kInvalidOffset;
+    if (result.count > 0) {
+      result.first = first;
+      last_created_ = created;
+    }
     wake_streams =
         waiters_.load(std::memory_order_relaxed) > 0 && result.count > 0;
   }
@@ -283,6 +286,43 @@ WriteBatchResult Log::WriteBatch(
   WriteBatchResult failed;
   failed.status = WriteFailed(internal::OutOfMemoryError("a batch write"));
   return failed;
+}
+
+absl::Status Log::AppendBatchLocked(absl::Span<const std::string_view> records,
+                                    int64_t created, Offset first,
+                                    int64_t* stored) {
+  size_t done = 0;
+  while (done < records.size()) {
+    Segment* active = active_.load(std::memory_order_relaxed);
+    if (active == nullptr || active->full() ||
+        !active->Fits(records[done].size())) {
+      const PurgeReason reason = active == nullptr || active->full()
+                                     ? PurgeReason::kCount
+                                     : PurgeReason::kBytes;
+      if (!RotateSegments(first + static_cast<Offset>(done), reason)) {
+        *stored = static_cast<int64_t>(done);
+        return internal::OutOfMemoryError("a new segment");
+      }
+      active = active_.load(std::memory_order_relaxed);
+    }
+    // As many records as the segment takes, in one tight loop.
+    done += active->AppendBatch(records.data() + done, records.size() - done,
+                                created);
+    if (done < records.size() && !active->full() &&
+        active->Fits(records[done].size())) {
+      // It stopped for want of memory. The status must not throw: the
+      // records stored so far are numbered only once this returns.
+      *stored = static_cast<int64_t>(done);
+      try {
+        return internal::OutOfMemoryError(
+            absl::StrCat("a record of ", records[done].size(), " bytes"));
+      } catch (const std::bad_alloc&) {
+        return internal::OutOfMemoryError("a record");
+      }
+    }
+  }
+  *stored = static_cast<int64_t>(done);
+  return absl::OkStatus();
 }
 
 absl::Status Log::AppendLocked(std::string_view data, int64_t created,

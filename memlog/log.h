@@ -347,6 +347,14 @@ class Log {
   absl::Status AppendLocked(std::string_view data, int64_t created,
                             Offset offset, bool count_bytes = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores `records` from offset `first` (the next one), all with `created`,
+  // rotating as AppendLocked() does; sets `*stored` to how many it stored
+  // (a prefix) and returns the IsOutOfMemory status that stopped it, or OK.
+  // Never throws: the caller numbers the records stored.
+  absl::Status AppendBatchLocked(absl::Span<const std::string_view> records,
+                                 int64_t created, Offset first,
+                                 int64_t* stored)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals the active segment and installs a fresh one whose first offset is
   // `base`, purging the history. Returns false if memory ran out.
   bool RotateSegments(Offset base, PurgeReason reason)

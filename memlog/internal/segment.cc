@@ -224,6 +224,22 @@ bool Segment::StoreSlow(std::string_view data, int64_t created_unix_nanos) {
   return true;
 }
 
+size_t Segment::AppendBatch(const std::string_view* records, size_t n,
+                            int64_t created_unix_nanos) {
+  const size_t limit = std::min(n, static_cast<size_t>(capacity_ - count_));
+  size_t i = 0;
+  if (max_payload_storage_ == 0) {
+    while (i < limit && Store(records[i], created_unix_nanos)) ++i;
+  } else {
+    while (i < limit && Fits(records[i].size()) &&
+           Store(records[i], created_unix_nanos)) {
+      ++i;
+    }
+  }
+  if (i > 0) Publish();
+  return i;
+}
+
 void Segment::Orphan() {
   int64_t refs = refs_.load(std::memory_order_relaxed);
   for (;;) {

@@ -152,6 +152,16 @@ class Segment {
     return true;
   }
 
+  // Appends records[0, n) in order, all created at `created_unix_nanos`, and
+  // publishes them together. Stops before the first record that does not go
+  // in: the segment is full, the record does not fit its payload bound
+  // (Fits()), or memory for it could not be allocated (neither of the
+  // others). Returns how many it appended; the records before the stop are
+  // appended and published whatever stopped it.
+  // REQUIRES: live, no record empty.
+  size_t AppendBatch(const std::string_view* records, size_t n,
+                     int64_t created_unix_nanos);
+
   bool full() const { return count_ == capacity_; }
   // Whether a record of `size` bytes can be appended within the payload
   // storage bound: in room already allocated, or in a new chunk that keeps
