@@ -526,30 +526,40 @@ absl::Status Log::PurgedOffsetError(Offset offset) const {
                    earliest_.load(std::memory_order_acquire)));
 }
 
+inline Segment* Log::PinSegment(Offset offset) const {
+  // Impossible and future offsets are left to AcquireSegment() (next_ never
+  // passes kMaxOffset + 1).
+  if (offset < options_.start_offset ||
+      offset >= next_.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  // `offset` is written, so it lies in the active segment, the history, or a
+  // purged segment. A segment found through a stale pointer may since have
+  // been reused for later offsets; its base tells, once it is pinned. Guess
+  // the segment from the active one's base, and pin only it.
+  Segment* const active = active_.load(std::memory_order_acquire);
+  Segment* const guess = offset >= active->peek_base()
+                             ? active
+                             : history_.load(std::memory_order_acquire);
+  if (guess == nullptr || !guess->TryRef()) return nullptr;
+  const Offset index = offset - guess->base();
+  if (index >= 0 && index < guess->published() &&
+      offset >= earliest_.load(std::memory_order_acquire)) {
+    return guess;
+  }
+  guess->Unref();
+  return nullptr;
+}
+
 absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
+  if (Segment* segment = PinSegment(offset)) return SegmentRef::Adopt(segment);
   if (offset < options_.start_offset || offset > kMaxOffset) {
     return ImpossibleOffsetError(offset);
   }
   const Offset next = next_.load(std::memory_order_acquire);
   if (offset >= next) return FutureOffsetError(offset, next);
-  // `offset` is written, so it lies in the active segment, the history, or a
-  // purged segment. A segment found through a stale pointer may since have
-  // been reused for later offsets; its base tells, once it is pinned.
-  //
-  // Fast path: guess the segment from the active one's base, and pin only it.
-  Segment* active = active_.load(std::memory_order_acquire);
-  Segment* guess = offset >= active->peek_base()
-                       ? active
-                       : history_.load(std::memory_order_acquire);
-  if (guess != nullptr && guess->TryRef()) {
-    SegmentRef ref = SegmentRef::Adopt(guess);
-    const Offset index = offset - guess->base();
-    if (index >= 0 && index < guess->published() &&
-        offset >= earliest_.load(std::memory_order_acquire)) {
-      return ref;
-    }
-  }
-  // A rotation raced with the guess: look at both segments.
+  // A rotation raced with the guess, or the offset is purged: look at both
+  // segments.
   for (const std::atomic<Segment*>* slot : {&active_, &history_}) {
     Segment* segment = slot->load(std::memory_order_acquire);
     if (segment == nullptr || !segment->TryRef()) continue;
@@ -566,6 +576,10 @@ absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
 }
 
 absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
+  if (Segment* segment = PinSegment(offset)) [[likely]] {
+    return RecordView(SegmentRef::Adopt(segment),
+                      segment->slot(offset - segment->base()), offset);
+  }
   absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
@@ -575,6 +589,12 @@ absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
 }
 
 absl::StatusOr<Record> Log::Read(Offset offset) const try {
+  if (Segment* segment = PinSegment(offset)) [[likely]] {
+    const SegmentRef pinned = SegmentRef::Adopt(segment);
+    const internal::Slot slot = segment->slot(offset - segment->base());
+    return Record{{offset, absl::FromUnixNanos(slot.created_unix_nanos)},
+                  std::string(slot.data, slot.size)};
+  }
   absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());

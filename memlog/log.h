@@ -320,6 +320,9 @@ class Log {
   // Takes a reference on the segment holding the written record at `offset`
   // or returns the future-offset or out-of-range status for it.
   absl::StatusOr<internal::SegmentRef> AcquireSegment(Offset offset) const;
+  // AcquireSegment()'s common case, inline: the segment pinned, or nullptr
+  // if AcquireSegment() must decide (an error, or a race with a rotation).
+  internal::Segment* PinSegment(Offset offset) const;
   // Reads a batch segment by segment, calling
   // fill_entries(segment, first slot index, entries, first offset) for each
   // run of entries that one segment holds.
