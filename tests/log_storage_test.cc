@@ -269,5 +269,20 @@ TEST(LogStorageTest, AFullLogOf100ByteRecordsKeepsUnder16BytesPerRecord) {
   EXPECT_EQ(batched_usage.allocated_bytes, usage.allocated_bytes);
 }
 
+// Chunks follow the records written: a segment that is never filled (here
+// one of 100,000 records holding 1,000) keeps at most about twice its
+// payload in chunks, not room for the records it might still get.
+TEST(LogStorageTest, ASegmentThatIsNeverFilledKeepsAboutTwiceItsPayload) {
+  std::unique_ptr<Log> log = Log::Create({.segment_size = 100'000}).value();
+  const std::string data(100, 'x');
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(log->Write(data).ok());
+    const MemoryUsage usage = log->memory_usage();
+    ASSERT_LE(usage.payload_storage_bytes,
+              2 * usage.payload_bytes + (4 << 10))
+        << "after " << i + 1 << " writes";
+  }
+}
+
 }  // namespace
 }  // namespace memlog

@@ -120,15 +120,20 @@ size_t Segment::NextChunkSize(size_t record_size) const {
   size_t estimate = kFirstChunkBytes;
   if (count_ > 0) {
     // Room for the remaining records at the average size so far (rounded
-    // up), plus 1/128 for variation: a segment of equal records then needs
-    // one more chunk and leaves less than 1% of it unused.
+    // up), plus 1/128 for variation, so that the last chunk of a segment of
+    // equal records leaves less than 1% of it unused; but no more than the
+    // segment holds already, so that a segment that is never filled wastes
+    // at most about what it holds.
     const auto average =
         static_cast<uint64_t>((payload_bytes_ + count_ - 1) / count_);
     const auto remaining = static_cast<uint64_t>(capacity_ - count_);
     // At most 2^30 * 2^32: no overflow.
     const uint64_t wanted = average * remaining;
-    estimate = static_cast<size_t>(
-        std::min<uint64_t>(wanted + wanted / 128, kLargestChunkBytes));
+    estimate = static_cast<size_t>(std::min<uint64_t>(
+        {wanted + wanted / 128,
+         std::max<uint64_t>(static_cast<uint64_t>(payload_bytes_),
+                            kFirstChunkBytes),
+         kLargestChunkBytes}));
   }
   if (max_payload_storage_ > 0) {
     // Within the bound (the caller checked Fits()); a lone record larger

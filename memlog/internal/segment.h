@@ -470,7 +470,8 @@ class Segment {
   }
   // The size of the next chunk: enough for the rest of the segment if its
   // records keep their average size so far, so that a segment of
-  // equal-sized records wastes little (bounded by kLargestChunkBytes).
+  // equal-sized records wastes little, but at most the payload the segment
+  // holds (so chunks double until the rest fits) and kLargestChunkBytes.
   size_t NextChunkSize(size_t record_size) const;
 
   // The reference count, or kClaimed. Written by anyone holding a reference
