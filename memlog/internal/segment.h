@@ -214,6 +214,32 @@ class Segment {
     const SlotAddress address = AddressOf(index);
     return SlotIn(blocks_[address.block], address.index);
   }
+  // For readers that read many records of one segment (memlog::Reader): the
+  // block of entries that holds record `index`, whose records [first, end)
+  // slot_in() finds without locating the block again. Valid while the
+  // caller holds its reference. REQUIRES: index < published().
+  struct Block {
+    const void* entries = nullptr;
+    int64_t first = 0;
+    int64_t end = 0;
+  };
+  Block block_of(int64_t index) const {
+    MEMLOG_DCHECK(index >= 0 && index < count_or_published(),
+                  "block_of() of a record that is not published");
+    const SlotAddress address = AddressOf(index);
+    const int64_t first = index - address.index;
+    return Block{blocks_[address.block], first,
+                 first + BlockRecords(address.block)};
+  }
+  // slot(index). REQUIRES: block.first <= index < block.end, and
+  // index < published().
+  Slot slot_in(const Block& block, int64_t index) const {
+    MEMLOG_DCHECK(index >= block.first && index < block.end &&
+                      index < count_or_published(),
+                  "slot_in() of a record that is not published or elsewhere");
+    return SlotIn(static_cast<const Entry*>(block.entries),
+                  index - block.first);
+  }
   // When the record at `index` was created. REQUIRES: index < published().
   int64_t created(int64_t index) const {
     MEMLOG_DCHECK(index >= 0 && index < count_or_published(),
