@@ -18,12 +18,14 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "bench/baseline/sharded_log.h"
+#include "bench/heap_counter.h"
 #include "bench/ratio_reporter.h"
 #include "bench/sharded_benchmarks.h"
 #include "benchmark/benchmark.h"
@@ -273,6 +275,79 @@ void BM_BaselineShardedLog_KeyStream(benchmark::State& state) {
 }
 BENCHMARK(BM_BaselineShardedLog_KeyStream);
 
+// --- Memory: heap bytes held per record beyond its 100-byte payload. ---
+//
+// Counted as in memlog_bench (heap_counter.h: live bytes from malloc's usable
+// sizes), from the log's creation: shards, segments, the key index, and the
+// key stored with each record all count. full_B: after 2,000,000 writes, the
+// most the shards retain (2 segments of 1000 each), though keys do not spread
+// evenly, so that some shards have purged by then; steady_B: after 2,000,000
+// more, when every shard has rotated and keeps its purged segment's storage
+// for reuse. Both divide by the records retained (the same purge rule for
+// both logs). own_full_B is the shards' own accounting (memory_usage(), as
+// memlog_bench's): their storage beyond the stored records (key and data),
+// without the key index.
+
+constexpr int64_t kMemoryWrites = 2 * kSegmentSize * kNumShards;
+
+// The records a shard that was written `n` records retains.
+int64_t Retained(int64_t n) {
+  return n <= kSegmentSize ? n : kSegmentSize + (n - 1) % kSegmentSize + 1;
+}
+
+template <typename Impl>
+void MemoryPerRecord(benchmark::State& state) {
+  double full = 0, steady = 0, own_full = 0;
+  for (auto _ : state) {
+    HeapCounter heap;
+    auto log = Impl::New();
+    std::vector<int64_t> per_shard(kNumShards, 0);
+    const auto retained = [&] {
+      int64_t records = 0;
+      for (const int64_t n : per_shard) records += Retained(n);
+      return static_cast<double>(records);
+    };
+    const auto write = [&](int64_t n) {
+      const std::vector<std::string>& keys = Keys();
+      for (int64_t i = 0; i < n; ++i) {
+        const std::string& key = keys[static_cast<size_t>(i % kNumKeys)];
+        if (Impl::Write(*log, key, Payload()) < 0) std::abort();
+        ++per_shard[Impl::ShardOf(*log, key)];
+      }
+    };
+    write(kMemoryWrites);
+    full = static_cast<double>(heap.live_bytes()) / retained() - kPayloadBytes;
+    if constexpr (std::is_same_v<Impl, Ours>) {
+      const memlog::MemoryUsage usage = log->memory_usage();
+      own_full =
+          static_cast<double>(usage.allocated_bytes - usage.payload_bytes) /
+          static_cast<double>(usage.records);
+    }
+    write(kMemoryWrites);
+    steady =
+        static_cast<double>(heap.live_bytes()) / retained() - kPayloadBytes;
+  }
+  state.counters["full_B"] = full;
+  state.counters["steady_B"] = steady;
+  if constexpr (std::is_same_v<Impl, Ours>) {
+    state.counters["own_full_B"] = own_full;
+  }
+}
+
+void BM_ShardedLog_MemoryPerRecord(benchmark::State& state) {
+  MemoryPerRecord<Ours>(state);
+}
+BENCHMARK(BM_ShardedLog_MemoryPerRecord)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+void BM_BaselineShardedLog_MemoryPerRecord(benchmark::State& state) {
+  MemoryPerRecord<Baseline>(state);
+}
+BENCHMARK(BM_BaselineShardedLog_MemoryPerRecord)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 // --- The ratio table. ---
 
 std::vector<Row> Rows() {
@@ -309,6 +384,20 @@ std::vector<Row> Rows() {
       {.title = "Key stream NextBatch(100) vs baseline Next()",
        .ours = "BM_ShardedLog_KeyStreamBatch",
        .reference = "BM_BaselineShardedLog_KeyStream"},
+      {.title = "Memory per record beyond 100 B, key index included, full",
+       .ours = "BM_ShardedLog_MemoryPerRecord/iterations:1",
+       .reference = "BM_BaselineShardedLog_MemoryPerRecord/iterations:1",
+       .metric = "full_B",
+       .kind = RowKind::kBelow,
+       .unit = Unit::kBytes,
+       .lower_is_better = true},
+      {.title = "Memory per record beyond 100 B, key index included, steady",
+       .ours = "BM_ShardedLog_MemoryPerRecord/iterations:1",
+       .reference = "BM_BaselineShardedLog_MemoryPerRecord/iterations:1",
+       .metric = "steady_B",
+       .kind = RowKind::kBelow,
+       .unit = Unit::kBytes,
+       .lower_is_better = true},
   };
 }
 

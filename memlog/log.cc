@@ -228,16 +228,21 @@ absl::StatusOr<Offset> Log::AppendValidLocked(
 WriteBatchResult Log::WriteBatch(
     absl::Span<const std::string_view> records) try {
   WriteBatchResult result;
+  // One pass over the sizes, which builds a status only for a bad record.
+  const auto max_record_bytes = static_cast<size_t>(options_.max_record_bytes);
+  int64_t bytes = 0;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (absl::Status status =
-            ValidateRecordData(records[i], options_.max_record_bytes);
-        !status.ok()) {
+    const size_t size = records[i].size();
+    if (size == 0 || size > max_record_bytes) [[unlikely]] {
+      const absl::Status status =
+          ValidateRecordData(records[i], options_.max_record_bytes);
       result.status = WriteFailed(MakeError(
           *GetErrorKind(status),
           absl::StrCat("record ", i, " of the batch: ", status.message(),
                        "; no record of the batch was written")));
       return result;
     }
+    bytes += static_cast<int64_t>(size);
   }
   if (records.empty()) return result;
   const auto n = static_cast<int64_t>(records.size());
@@ -266,27 +271,25 @@ WriteBatchResult Log::WriteBatch(
     }
     const int64_t created = std::max(*now, last_created_);
     if (options_.max_age.has_value()) PurgeByAge(*now);
-    result.first = first;
-    int64_t bytes = 0;
-    for (const std::string_view data : records) {
-      const Offset offset = first + result.count;
-      if (absl::Status stored = AppendLocked(data, created, offset,
-                                             /*count_bytes=*/false);
-          !stored.ok()) {
-        result.status = WriteFailed(std::move(stored));
-        break;
+    if (absl::Status stored =
+            AppendBatchLocked(records, created, first, &result.count);
+        !stored.ok()) {
+      result.status = WriteFailed(std::move(stored));
+      bytes = 0;
+      for (int64_t i = 0; i < result.count; ++i) {
+        bytes += static_cast<int64_t>(records[static_cast<size_t>(i)].size());
       }
-      ++result.count;
-      bytes += static_cast<int64_t>(data.size());
     }
     // The batch becomes readable by offset at once (segments publish each
-    // record as it is stored, in order; next_ is what reads by offset and
-    // Range() check).
+    // run of records as it is stored, in order; next_ is what reads by
+    // offset and Range() check).
     next_.store(first + result.count, std::memory_order_release);
     bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) + bytes,
                          std::memory_order_relaxed);
-    if (result.count > 0) last_created_ = created;
-    if (result.count == 0) result.first = kInvalidOffset;
+    if (result.count > 0) {
+      result.first = first;
+      last_created_ = created;
+    }
     wake_streams =
         waiters_.load(std::memory_order_relaxed) > 0 && result.count > 0;
   }
@@ -297,6 +300,43 @@ WriteBatchResult Log::WriteBatch(
   WriteBatchResult failed;
   failed.status = WriteFailed(internal::OutOfMemoryError("a batch write"));
   return failed;
+}
+
+absl::Status Log::AppendBatchLocked(absl::Span<const std::string_view> records,
+                                    int64_t created, Offset first,
+                                    int64_t* stored) {
+  size_t done = 0;
+  while (done < records.size()) {
+    Segment* active = active_.load(std::memory_order_relaxed);
+    if (active == nullptr || active->full() ||
+        !active->Fits(records[done].size())) {
+      const PurgeReason reason = active == nullptr || active->full()
+                                     ? PurgeReason::kCount
+                                     : PurgeReason::kBytes;
+      if (!RotateSegments(first + static_cast<Offset>(done), reason)) {
+        *stored = static_cast<int64_t>(done);
+        return internal::OutOfMemoryError("a new segment");
+      }
+      active = active_.load(std::memory_order_relaxed);
+    }
+    // As many records as the segment takes, in one tight loop.
+    done += active->AppendBatch(records.data() + done, records.size() - done,
+                                created);
+    if (done < records.size() && !active->full() &&
+        active->Fits(records[done].size())) {
+      // It stopped for want of memory. The status must not throw: the
+      // records stored so far are numbered only once this returns.
+      *stored = static_cast<int64_t>(done);
+      try {
+        return internal::OutOfMemoryError(
+            absl::StrCat("a record of ", records[done].size(), " bytes"));
+      } catch (const std::bad_alloc&) {
+        return internal::OutOfMemoryError("a record");
+      }
+    }
+  }
+  *stored = static_cast<int64_t>(done);
+  return absl::OkStatus();
 }
 
 absl::Status Log::AppendLocked(std::string_view data, int64_t created,
@@ -500,30 +540,40 @@ absl::Status Log::PurgedOffsetError(Offset offset) const {
                    earliest_.load(std::memory_order_acquire)));
 }
 
+inline Segment* Log::PinSegment(Offset offset) const {
+  // Impossible and future offsets are left to AcquireSegment() (next_ never
+  // passes kMaxOffset + 1).
+  if (offset < start_offset_ ||
+      offset >= next_.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  // `offset` is written, so it lies in the active segment, the history, or a
+  // purged segment. A segment found through a stale pointer may since have
+  // been reused for later offsets; its base tells, once it is pinned. Guess
+  // the segment from the active one's base, and pin only it.
+  Segment* const active = active_.load(std::memory_order_acquire);
+  Segment* const guess = offset >= active->peek_base()
+                             ? active
+                             : history_.load(std::memory_order_acquire);
+  if (guess == nullptr || !guess->TryRef()) return nullptr;
+  const Offset index = offset - guess->base();
+  if (index >= 0 && index < guess->published() &&
+      offset >= earliest_.load(std::memory_order_acquire)) {
+    return guess;
+  }
+  guess->Unref();
+  return nullptr;
+}
+
 absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
+  if (Segment* segment = PinSegment(offset)) return SegmentRef::Adopt(segment);
   if (offset < start_offset_ || offset > kMaxOffset) {
     return ImpossibleOffsetError(offset);
   }
   const Offset next = next_.load(std::memory_order_acquire);
   if (offset >= next) return FutureOffsetError(offset, next);
-  // `offset` is written, so it lies in the active segment, the history, or a
-  // purged segment. A segment found through a stale pointer may since have
-  // been reused for later offsets; its base tells, once it is pinned.
-  //
-  // Fast path: guess the segment from the active one's base, and pin only it.
-  Segment* active = active_.load(std::memory_order_acquire);
-  Segment* guess = offset >= active->peek_base()
-                       ? active
-                       : history_.load(std::memory_order_acquire);
-  if (guess != nullptr && guess->TryRef()) {
-    SegmentRef ref = SegmentRef::Adopt(guess);
-    const Offset index = offset - guess->base();
-    if (index >= 0 && index < guess->published() &&
-        offset >= earliest_.load(std::memory_order_acquire)) {
-      return ref;
-    }
-  }
-  // A rotation raced with the guess: look at both segments.
+  // A rotation raced with the guess, or the offset is purged: look at both
+  // segments.
   for (const std::atomic<Segment*>* slot : {&active_, &history_}) {
     Segment* segment = slot->load(std::memory_order_acquire);
     if (segment == nullptr || !segment->TryRef()) continue;
@@ -540,6 +590,10 @@ absl::StatusOr<SegmentRef> Log::AcquireSegment(Offset offset) const {
 }
 
 absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
+  if (Segment* segment = PinSegment(offset)) [[likely]] {
+    return RecordView(SegmentRef::Adopt(segment),
+                      segment->slot(offset - segment->base()), offset);
+  }
   absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
@@ -549,6 +603,12 @@ absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
 }
 
 absl::StatusOr<Record> Log::Read(Offset offset) const try {
+  if (Segment* segment = PinSegment(offset)) [[likely]] {
+    const SegmentRef pinned = SegmentRef::Adopt(segment);
+    const internal::Slot slot = segment->slot(offset - segment->base());
+    return Record{{offset, absl::FromUnixNanos(slot.created_unix_nanos)},
+                  std::string(slot.data, slot.size)};
+  }
   absl::StatusOr<SegmentRef> segment = AcquireSegment(offset);
   if (!segment.ok()) return segment.status();
   const internal::Slot& slot = (*segment)->slot(offset - (*segment)->base());
@@ -600,18 +660,19 @@ ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
       start, batch,
       [](SegmentRef segment, int64_t first, absl::Span<Record> records,
          Offset offset) -> int64_t {
-        const auto n = static_cast<int64_t>(records.size());
         int64_t i = 0;
         // One try for the run, not one per record: the loop stays tight.
         try {
-          for (; i < n; ++i) {
-            const internal::Slot& slot = segment->slot(first + i);
-            Record& record = records[static_cast<size_t>(i)];
-            // assign() reuses the capacity of a batch read repeatedly.
-            record.data.assign(slot.data, slot.size);
-            record.metadata = {offset + i,
-                               absl::FromUnixNanos(slot.created_unix_nanos)};
-          }
+          segment->ForEachSlot(
+              first, static_cast<int64_t>(records.size()),
+              [&](const internal::Slot& slot) {
+                Record& record = records[static_cast<size_t>(i)];
+                // assign() reuses the capacity of a batch read repeatedly.
+                record.data.assign(slot.data, slot.size);
+                record.metadata = {
+                    offset + i, absl::FromUnixNanos(slot.created_unix_nanos)};
+                ++i;
+              });
         } catch (const std::bad_alloc&) {
           // Entry i is unchanged but for its capacity.
         }
@@ -649,13 +710,13 @@ ReadResult Log::ReadBatchView(Offset start,
         // the last one the caller's.
         const auto n = static_cast<int64_t>(views.size());
         segment->Ref(n - 1);
-        Segment* const held = segment.get();
-        for (int64_t i = 0; i + 1 < n; ++i) {
-          views[static_cast<size_t>(i)] = RecordView(
-              SegmentRef::Adopt(held), held->slot(first + i), offset + i);
-        }
-        views[static_cast<size_t>(n - 1)] = RecordView(
-            std::move(segment), held->slot(first + n - 1), offset + n - 1);
+        Segment* const held = segment.Release();
+        int64_t i = 0;
+        held->ForEachSlot(first, n, [&](const internal::Slot& slot) {
+          views[static_cast<size_t>(i)] =
+              RecordView(SegmentRef::Adopt(held), slot, offset + i);
+          ++i;
+        });
         return n;
       });
   // Views left from an earlier read of a reused batch would keep their
@@ -831,7 +892,7 @@ absl::StatusOr<OffsetAtTime> Log::OffsetAt(absl::Time t) const try {
     int64_t high = published;
     while (low < high) {
       const int64_t mid = low + (high - low) / 2;
-      if (segment->slot(mid).created_unix_nanos < target) {
+      if (segment->created(mid) < target) {
         low = mid + 1;
       } else {
         high = mid;

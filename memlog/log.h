@@ -330,6 +330,9 @@ class Log {
   // Takes a reference on the segment holding the written record at `offset`
   // or returns the future-offset or out-of-range status for it.
   absl::StatusOr<internal::SegmentRef> AcquireSegment(Offset offset) const;
+  // AcquireSegment()'s common case, inline: the segment pinned, or nullptr
+  // if AcquireSegment() must decide (an error, or a race with a rotation).
+  internal::Segment* PinSegment(Offset offset) const;
   // Reads a batch segment by segment, calling
   // fill_entries(segment, first slot index, entries, first offset) for each
   // run of entries that one segment holds.
@@ -356,6 +359,14 @@ class Log {
   // its byte bound; returns the IsOutOfMemory status, or OK.
   absl::Status AppendLocked(std::string_view data, int64_t created,
                             Offset offset, bool count_bytes = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores `records` from offset `first` (the next one), all with `created`,
+  // rotating as AppendLocked() does; sets `*stored` to how many it stored
+  // (a prefix) and returns the IsOutOfMemory status that stopped it, or OK.
+  // Never throws: the caller numbers the records stored.
+  absl::Status AppendBatchLocked(absl::Span<const std::string_view> records,
+                                 int64_t created, Offset first,
+                                 int64_t* stored)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Seals the active segment and installs a fresh one whose first offset is
   // `base`, purging the history. Returns false if memory ran out.

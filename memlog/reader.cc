@@ -9,9 +9,7 @@
 
 namespace memlog {
 
-bool Reader::Purged(Offset offset) const {
-  return offset < log_->earliest_.load(std::memory_order_acquire);
-}
+Reader::Reader(const Log& log) : log_(&log), earliest_(&log.earliest_) {}
 
 absl::StatusOr<BorrowedRecord> Reader::ReadAndPin(Offset offset) try {
   absl::StatusOr<internal::SegmentRef> segment = log_->AcquireSegment(offset);
@@ -25,6 +23,7 @@ absl::StatusOr<BorrowedRecord> Reader::ReadAndPin(Offset offset) try {
           : (pinned_[0]->base() < pinned_[1]->base() ? pinned_[0]
                                                      : pinned_[1]);
   replaced = *std::move(segment);
+  blocks_[static_cast<size_t>(&replaced - pinned_.data())] = {};
   return Borrow(replaced->slot(offset - replaced->base()), offset);
 } catch (const std::bad_alloc&) {
   return internal::OutOfMemoryError("the read's status");

@@ -29,8 +29,11 @@
 #define MEMLOG_READER_H_
 
 #include <array>
+#include <atomic>
+#include <cstddef>
 #include <string_view>
 
+#include "absl/base/attributes.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "memlog/internal/segment.h"
@@ -41,29 +44,28 @@ namespace memlog {
 class Log;
 
 // A record read through a Reader: its bytes stay in the log's storage and
-// are valid until the Reader's next call (see above). Cheap to copy; the
-// accessors read the record's slot in the pinned segment.
+// are valid until the Reader's next call (see above). Cheap to copy.
 class BorrowedRecord {
  public:
   Offset offset() const { return offset_; }
   absl::Time created() const {
-    return absl::FromUnixNanos(slot_->created_unix_nanos);
+    return absl::FromUnixNanos(slot_.created_unix_nanos);
   }
-  std::string_view data() const { return {slot_->data, slot_->size}; }
+  std::string_view data() const { return {slot_.data, slot_.size}; }
 
  private:
   friend class Reader;
-  BorrowedRecord(const internal::Slot* slot, Offset offset)
+  BorrowedRecord(const internal::Slot& slot, Offset offset)
       : slot_(slot), offset_(offset) {}
 
-  const internal::Slot* slot_;
+  internal::Slot slot_;
   Offset offset_;
 };
 
 class Reader {
  public:
   // REQUIRES: `log` outlives the Reader.
-  explicit Reader(const Log& log) : log_(&log) {}
+  explicit Reader(const Log& log);
 
   // Movable; not copyable (a copy would pin the same segments twice).
   Reader(Reader&&) noexcept = default;
@@ -76,35 +78,53 @@ class Reader {
   // IsPurgedOffset if it was purged, IsImpossibleOffset if it lies before the
   // start offset or past kMaxOffset. Any `offset` is safe to pass.
   // Invalidates the record the previous call returned.
-  absl::StatusOr<BorrowedRecord> Read(Offset offset) {
-    for (const internal::SegmentRef& segment : pinned_) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::StatusOr<BorrowedRecord> Read(
+      Offset offset) {
+    for (size_t i = 0; i < pinned_.size(); ++i) {
+      const internal::Segment* const segment = pinned_[i].get();
+      if (segment == nullptr) continue;
       // Compared before subtracting: `offset` is unchecked and may be far
       // below the base (INT64_MIN), where the difference would overflow.
-      if (!segment || offset < segment->base()) continue;
-      const Offset index = offset - segment->base();
-      if (index < segment->published() && !Purged(offset)) {
-        return Borrow(segment->slot(index), offset);
+      const Offset base = segment->base();
+      if (offset < base) continue;
+      const Offset index = offset - base;
+      if (index < segment->published()) {
+        if (Purged(offset)) break;
+        internal::Segment::Block& block = blocks_[i];
+        if (index < block.first || index >= block.end) {
+          block = segment->block_of(index);
+        }
+        return Borrow(segment->slot_in(block, index), offset);
       }
     }
     return ReadAndPin(offset);
   }
 
   // Lets go of the pinned segments; the next read pins again.
-  void Release() { pinned_ = {}; }
+  void Release() {
+    pinned_ = {};
+    blocks_ = {};
+  }
 
  private:
   static BorrowedRecord Borrow(const internal::Slot& slot, Offset offset) {
-    return BorrowedRecord(&slot, offset);
+    return BorrowedRecord(slot, offset);
   }
   // Whether the log has purged `offset` (a pinned segment outlives its
   // purge; reads must agree with Log::Range()).
-  bool Purged(Offset offset) const;
+  bool Purged(Offset offset) const {
+    return offset < earliest_->load(std::memory_order_acquire);
+  }
   absl::StatusOr<BorrowedRecord> ReadAndPin(Offset offset);
 
   const Log* log_;
+  // The log's earliest offset, read inline by Purged().
+  const std::atomic<Offset>* earliest_;
   // The segments last read from; a read that needs another one replaces the
-  // one with the older records.
+  // one with the older records. For each, the block of entries last read
+  // from (empty at first).
   std::array<internal::SegmentRef, 2> pinned_;
+  std::array<internal::Segment::Block, 2> blocks_;
 };
 
 }  // namespace memlog

@@ -22,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -220,6 +221,54 @@ void FailEachAllocationInTurn(Run run_scenario, Check check_outcome) {
 
 TEST(FaultInjectionTest, LogSurvivesEveryAllocationFailure) {
   FailEachAllocationInTurn<LogOutcome>(RunLogScenario, CheckLogOutcome);
+}
+
+// Writes 30 records in batches of 1 to 7 into segments of 4, so that batches
+// need new chunks and rotate, some of them twice, and reads the last one
+// after each; a batch that runs out of memory keeps the records it stored
+// before, and says how many.
+void RunBatchScenario(LogOutcome& outcome, AllocationFailures* failures) {
+  const auto call = [failures](auto&& f) -> decltype(auto) {
+    return Library(failures, f);
+  };
+  absl::StatusOr<std::unique_ptr<Log>> made =
+      call([] { return Log::Create({.segment_size = 4}); });
+  if (!made.ok()) {
+    Expect(outcome, made.status());
+    return;
+  }
+  outcome.log = *std::move(made);
+  Log& log = *outcome.log;
+  int i = 0;
+  for (int size = 1; i < 30; size = size % 7 + 1) {
+    std::vector<std::string> payloads;
+    for (int k = 0; k < size; ++k) {
+      payloads.push_back(ChunkStraddlingPayload(i + k));
+    }
+    const std::vector<std::string_view> batch(payloads.begin(),
+                                              payloads.end());
+    const Offset next = log.NextOffset();
+    const WriteBatchResult result = call([&] { return log.WriteBatch(batch); });
+    Expect(outcome, result.status);
+    if (result.count > 0 && result.first != next) {
+      outcome.unexpected.push_back(absl::InternalError(
+          absl::StrCat("batch written from ", result.first, ", not ", next)));
+    }
+    for (int64_t k = 0; k < result.count; ++k) {
+      outcome.acknowledged[result.first + k] =
+          payloads[static_cast<size_t>(k)];
+    }
+    i += static_cast<int>(result.ok() ? result.count : 1);
+    // Read back the last record: a copy.
+    if (log.Range().latest != kInvalidOffset) {
+      Expect(outcome,
+             call([&] { return log.Read(log.Range().latest).status(); }));
+    }
+  }
+}
+
+TEST(FaultInjectionTest, LogSurvivesEveryAllocationFailureInABatch) {
+  FailEachAllocationInTurn<LogOutcome>(RunBatchScenario, CheckLogOutcome);
 }
 
 // The write that rotates while a view pins the history, with each of its

@@ -99,6 +99,35 @@ TEST(LogBatchTest, ABatchSpanningRotationsRetainsWhatSingleWritesWould) {
   }
 }
 
+TEST(LogBatchTest, ABatchUnderAByteBoundSealsSegmentsAsSingleWritesWould) {
+  const Options options = {.segment_size = 100,
+                           .max_segment_bytes = kMinSegmentBytes};
+  std::unique_ptr<Log> batched = Log::Create(options).value();
+  std::unique_ptr<Log> single = Log::Create(options).value();
+  std::vector<std::string> storage;
+  for (int i = 0; i < 40; ++i) {
+    storage.push_back(
+        std::string(300 + 37 * (i % 5), static_cast<char>('a' + i)));
+  }
+  const std::vector<std::string_view> records(storage.begin(), storage.end());
+  ASSERT_TRUE(batched->WriteBatch(records).ok());
+  for (std::string_view record : records) {
+    ASSERT_TRUE(single->Write(record).ok());
+  }
+  EXPECT_GT(batched->stats().records_purged_by_bytes, 0);
+  EXPECT_EQ(batched->stats().records_purged_by_bytes,
+            single->stats().records_purged_by_bytes);
+  EXPECT_EQ(batched->stats().segments_rotated,
+            single->stats().segments_rotated);
+  EXPECT_EQ(batched->Range(), single->Range());
+  for (Offset o = batched->Range().earliest; o <= batched->Range().latest;
+       ++o) {
+    EXPECT_EQ(batched->Read(o)->data, storage[static_cast<size_t>(o)]);
+  }
+  EXPECT_EQ(batched->memory_usage().payload_storage_bytes,
+            single->memory_usage().payload_storage_bytes);
+}
+
 TEST(LogBatchTest, ABatchWakesAWaitingStreamOnce) {
   std::unique_ptr<Log> log = Log::Create().value();
   absl::StatusOr<Stream> stream = log->StreamFrom(0);

@@ -57,8 +57,9 @@ int64_t HeapInUse() {
 #endif
 }
 
-// The most storage two segments may hold: a 24-byte slot per record plus the
-// payload chunks. Chunks grow by doubling and a record never spans two, so
+// The most storage two segments may hold: 24 bytes per record (a segment
+// keeps 13: its entry and its share of a group header) plus the payload
+// chunks. Chunks grow by doubling and a record never spans two, so
 // a segment's chunks hold at most twice its payload plus one largest record
 // and the first 4 KiB chunk. Generous on purpose: the point is that the
 // bound does not depend on how many records were written.

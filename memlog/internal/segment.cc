@@ -8,20 +8,28 @@
 namespace memlog::internal {
 
 Segment::Segment(int64_t capacity, int64_t max_payload_storage)
-    : capacity_(capacity), max_payload_storage_(max_payload_storage) {}
-
-bool Segment::FitsInStorage(size_t size) const {
-  // Room in the chunk being filled or in a later one kept from a reuse, as
-  // ReserveBytes() would find it.
-  for (size_t i = chunk_index_; i < chunks_.size(); ++i) {
-    const size_t used = i == chunk_index_ ? chunk_used_ : 0;
-    if (chunks_[i].size - used >= size) return true;
-  }
-  return payload_storage_bytes_ + static_cast<int64_t>(size) <=
-         max_payload_storage_;
+    : capacity_(capacity), max_payload_storage_(max_payload_storage) {
+  MEMLOG_DCHECK(capacity >= 1 && capacity <= (int64_t{1} << 32),
+                "a segment's capacity is 1 to 2^32 records");
 }
 
 Segment::~Segment() { FreeStorage(); }
+
+Slot Segment::FarChunkSlot(const Entry* entries,
+                           int64_t index_in_block) const {
+  const Group& group = GroupOf(entries, index_in_block);
+  const Entry& entry = entries[index_in_block];
+  const auto j = static_cast<uint32_t>(index_in_block & kGroupMask);
+  const uint32_t starts = group.starts.load(std::memory_order_relaxed);
+  const char* const origin =
+      ChunkBytes(group.first_chunk + CountBits(starts & ChunkSwitchesUpTo(j)));
+  // j >= 3: the group's first three chunks hold its first records. The
+  // record starts its chunk, or follows the previous record in it.
+  const uint32_t start = (starts >> j & 1) != 0
+                             ? 0
+                             : EndOf(entries[index_in_block - 1].where);
+  return Slot{origin + start, entry.created, EndOf(entry.where) - start};
+}
 
 bool Segment::TryClaim() {
   int64_t free = 0;
@@ -35,8 +43,12 @@ void Segment::Reset(int64_t base) {
   base_.store(base, std::memory_order_relaxed);
   count_ = 0;
   published_.store(0, std::memory_order_relaxed);
-  chunk_index_ = 0;
-  chunk_used_ = 0;
+  next_entry_ = nullptr;
+  group_ = nullptr;
+  fill_ = nullptr;
+  fill_end_ = nullptr;
+  origin_ = nullptr;
+  next_chunk_ = 0;
   payload_bytes_ = 0;
 }
 
@@ -46,86 +58,82 @@ void Segment::ReleaseStorage() {
   Reset(base());
 }
 
-void Segment::FreeStorage() {
-  for (int block = 0; block < kMaxBlocks; ++block) {
-    delete[] blocks_[block];
-    blocks_[block] = nullptr;
-  }
-  FreeChunks();
-  allocated_bytes_ = 0;
+namespace {
+
+int64_t GroupsFor(int64_t records, int64_t group_records) {
+  return (records + group_records - 1) / group_records;
 }
 
-void Segment::FreeChunks() {
-  allocated_bytes_ -= payload_storage_bytes_;
-  chunks_.clear();
-  chunks_.shrink_to_fit();
-  chunk_index_ = 0;
-  chunk_used_ = 0;
+}  // namespace
+
+bool Segment::AllocateBlock(int block) {
+  MEMLOG_DCHECK(block < kMaxBlocks && blocks_[block] == nullptr,
+                "AllocateBlock() of a block that exists");
+  const int64_t records = BlockRecords(block);
+  const int64_t groups = GroupsFor(records, kGroupRecords);
+  const auto bytes = static_cast<size_t>(
+      groups * static_cast<int64_t>(sizeof(Group)) +
+      records * static_cast<int64_t>(sizeof(Entry)));
+  auto* const memory =
+      static_cast<char*>(::operator new[](bytes, std::nothrow));
+  if (memory == nullptr) return false;
+  for (int64_t g = 0; g < groups; ++g) {
+    new (memory + g * static_cast<int64_t>(sizeof(Group))) Group{};
+  }
+  // The entries follow the group headers (GroupOf() counts back from them).
+  blocks_[block] = reinterpret_cast<Entry*>(
+      memory + groups * static_cast<int64_t>(sizeof(Group)));
+  allocated_bytes_ += static_cast<int64_t>(bytes);
+  return true;
+}
+
+void Segment::FreeStorage() {
+  for (int block = 0; block < kMaxBlocks; ++block) {
+    if (blocks_[block] == nullptr) continue;
+    const int64_t groups = GroupsFor(BlockRecords(block), kGroupRecords);
+    ::operator delete[](reinterpret_cast<char*>(blocks_[block]) -
+                        groups * static_cast<int64_t>(sizeof(Group)));
+    blocks_[block] = nullptr;
+  }
+  for (size_t i = 0; i < chunks_; ++i) delete[] ChunkAt(i).bytes;
+  chunks_ = 0;
+  for (Chunk*& directory : chunk_blocks_) {
+    delete[] directory;
+    directory = nullptr;
+  }
+  allocated_bytes_ = 0;
   payload_storage_bytes_ = 0;
 }
 
-Slot* Segment::NextSlot() {
-  const SlotAddress address = AddressOf(count_);
-  Slot*& block = blocks_[address.block];
-  if (block == nullptr) {
-    // Block b covers indices [16 * (2^b - 1), 16 * (2^(b+1) - 1)); the last
-    // block is cut to the capacity so that no slot is allocated in vain.
-    const int64_t first = (kFirstBlockSlots << address.block) - kFirstBlockSlots;
-    const int64_t slots =
-        std::min(kFirstBlockSlots << address.block, capacity_ - first);
-    block = new (std::nothrow) Slot[slots];
-    if (block == nullptr) return nullptr;
-    allocated_bytes_ += slots * static_cast<int64_t>(sizeof(Slot));
+bool Segment::FitsInStorage(size_t size) const {
+  // Room in the chunk being filled or in a later one kept from a reuse, as
+  // NextChunk() would find it.
+  if (static_cast<size_t>(fill_end_ - fill_) >= size) return true;
+  for (size_t i = next_chunk_; i < chunks_; ++i) {
+    if (ChunkAt(i).size >= size) return true;
   }
-  return &block[address.index];
-}
-
-char* Segment::ReserveBytes(size_t size) {
-  // Fill the chunks in order; a chunk too small for this record is skipped
-  // (its tail stays unused until the segment is reset).
-  while (chunk_index_ < chunks_.size()) {
-    Chunk& chunk = chunks_[chunk_index_];
-    if (chunk.size - chunk_used_ >= size) {
-      char* bytes = chunk.bytes.get() + chunk_used_;
-      chunk_used_ += size;
-      return bytes;
-    }
-    ++chunk_index_;
-    chunk_used_ = 0;
-  }
-  if (count_ == 0 && max_payload_storage_ > 0 &&
-      payload_storage_bytes_ + static_cast<int64_t>(size) >
-          max_payload_storage_) {
-    // A reused segment whose kept chunks are all too small for its first
-    // record: a new chunk on top of them would take it past its bound
-    // (Fits() lets an empty segment take any record), so drop them. They
-    // hold no record, and a claimed segment has no readers.
-    FreeChunks();
-  }
-  const size_t chunk_size = NextChunkSize(size);
-  std::unique_ptr<char[]> bytes(new (std::nothrow) char[chunk_size]);
-  if (bytes == nullptr) return nullptr;
-  try {
-    chunks_.push_back(Chunk{std::move(bytes), chunk_size});
-  } catch (const std::bad_alloc&) {
-    return nullptr;  // `bytes` is freed; the segment is as it was
-  }
-  allocated_bytes_ += static_cast<int64_t>(chunk_size);
-  payload_storage_bytes_ += static_cast<int64_t>(chunk_size);
-  chunk_index_ = chunks_.size() - 1;
-  chunk_used_ = size;
-  return chunks_.back().bytes.get();
+  return payload_storage_bytes_ + static_cast<int64_t>(size) <=
+         max_payload_storage_;
 }
 
 size_t Segment::NextChunkSize(size_t record_size) const {
   size_t estimate = kFirstChunkBytes;
   if (count_ > 0) {
-    // Room for the remaining records at the average size so far, plus 1/32
-    // for variation; a segment of equal records then needs one more chunk.
-    const auto average = static_cast<size_t>(payload_bytes_ / count_) + 1;
-    const auto remaining = static_cast<size_t>(capacity_ - count_);
-    const size_t wanted = average * remaining;
-    estimate = std::min(wanted + wanted / 32, kLargestChunkBytes);
+    // Room for the remaining records at the average size so far (rounded
+    // up), plus 1/128 for variation, so that the last chunk of a segment of
+    // equal records leaves less than 1% of it unused; but no more than the
+    // segment holds already, so that a segment that is never filled wastes
+    // at most about what it holds.
+    const auto average =
+        static_cast<uint64_t>((payload_bytes_ + count_ - 1) / count_);
+    const auto remaining = static_cast<uint64_t>(capacity_ - count_);
+    // At most 2^30 * 2^32: no overflow.
+    const uint64_t wanted = average * remaining;
+    estimate = static_cast<size_t>(std::min<uint64_t>(
+        {wanted + wanted / 128,
+         std::max<uint64_t>(static_cast<uint64_t>(payload_bytes_),
+                            kFirstChunkBytes),
+         kLargestChunkBytes}));
   }
   if (max_payload_storage_ > 0) {
     // Within the bound (the caller checked Fits()); a lone record larger
@@ -137,13 +145,121 @@ size_t Segment::NextChunkSize(size_t record_size) const {
   return std::max(estimate, record_size);
 }
 
-bool Segment::AppendSlow(std::string_view data, int64_t created_unix_nanos) {
-  Slot* slot = NextSlot();
-  if (slot == nullptr) return false;
-  char* bytes = ReserveBytes(data.size());
-  if (bytes == nullptr) return false;
-  Publish(slot, bytes, data, created_unix_nanos);
+bool Segment::NextChunk(size_t size) {
+  // A chunk kept from an earlier use of the segment, if one has room, else a
+  // new one; either way it takes the next index, so that a group's chunks
+  // are consecutive. Entries from next_chunk_ on hold no published record:
+  // no reader looks at them, and they may be swapped.
+  size_t found = next_chunk_;
+  while (found < chunks_ && ChunkAt(found).size < size) ++found;
+  if (found == chunks_ && count_ == 0 && max_payload_storage_ > 0 &&
+      payload_storage_bytes_ + static_cast<int64_t>(size) >
+          max_payload_storage_) {
+    // A reused segment whose kept chunks are all too small for its first
+    // record: a new chunk on top of them would take it past its bound
+    // (Fits() lets an empty segment take any record), so drop them. They
+    // hold no record, and a claimed segment has no readers.
+    for (size_t i = 0; i < chunks_; ++i) {
+      const Chunk& kept = ChunkAt(i);
+      allocated_bytes_ -= static_cast<int64_t>(kept.size);
+      payload_storage_bytes_ -= static_cast<int64_t>(kept.size);
+      delete[] kept.bytes;
+    }
+    chunks_ = 0;
+    next_chunk_ = 0;
+    found = 0;
+  }
+  if (found == chunks_) {
+    const SlotAddress address =
+        Locate<kFirstChunkShift>(static_cast<int64_t>(chunks_));
+    if (address.block >= kMaxChunkBlocks) return false;
+    Chunk*& directory = chunk_blocks_[address.block];
+    if (directory == nullptr) {
+      const int64_t entries = kFirstChunkEntries << address.block;
+      directory = new (std::nothrow) Chunk[static_cast<size_t>(entries)];
+      if (directory == nullptr) return false;
+      allocated_bytes_ += entries * static_cast<int64_t>(sizeof(Chunk));
+    }
+    const size_t chunk_size = NextChunkSize(size);
+    char* const bytes = new (std::nothrow) char[chunk_size];
+    if (bytes == nullptr) return false;
+    directory[address.index] = Chunk{bytes, chunk_size};
+    ++chunks_;
+    allocated_bytes_ += static_cast<int64_t>(chunk_size);
+    payload_storage_bytes_ += static_cast<int64_t>(chunk_size);
+  }
+  if (found != next_chunk_) std::swap(ChunkAt(found), ChunkAt(next_chunk_));
+  const Chunk& chunk = ChunkAt(next_chunk_);
+  ++next_chunk_;
+  fill_ = chunk.bytes;
+  fill_end_ = chunk.bytes + chunk.size;
+  origin_ = chunk.bytes;
   return true;
+}
+
+bool Segment::StoreSlow(std::string_view data, int64_t created_unix_nanos) {
+  const size_t size = data.size();
+  const auto j = static_cast<uint32_t>(count_ & kGroupMask);
+  Entry* entry = next_entry_;
+  Group* group = group_;
+  if (j == 0) {
+    const SlotAddress address = AddressOf(count_);
+    MEMLOG_DCHECK(address.block < kMaxBlocks, "a record past 2^32");
+    if (blocks_[address.block] == nullptr && !AllocateBlock(address.block)) {
+      return false;
+    }
+    entry = &blocks_[address.block][address.index];
+    group = &GroupOf(blocks_[address.block], address.index);
+  }
+  const bool new_chunk = static_cast<size_t>(fill_end_ - fill_) < size;
+  if (new_chunk && !NextChunk(size)) return false;
+  // Nothing fails from here on.
+  if (j == 0) {
+    group->base[0] = fill_;
+    group->first_chunk = static_cast<uint32_t>(next_chunk_ - 1);
+    group->starts.store(0, std::memory_order_relaxed);
+    group_switches_ = 0;
+    chunk_bits_ = 0;
+    origin_ = fill_;
+  } else if (new_chunk) {
+    // NextChunk() made the chunk's start the origin.
+    ++group_switches_;
+    if (group_switches_ < kFarChunk) {
+      group->base[group_switches_] = fill_;
+      chunk_bits_ = group_switches_ << kChunkShift;
+    } else {
+      chunk_bits_ = kFarChunk << kChunkShift;
+    }
+    group->starts.store(
+        group->starts.load(std::memory_order_relaxed) | (uint32_t{1} << j),
+        std::memory_order_relaxed);
+  }
+  std::memcpy(fill_, data.data(), size);
+  fill_ += size;
+  entry->created = created_unix_nanos;
+  MEMLOG_DCHECK(fill_ - origin_ - 1 <= kEndMask, "a chunk over 1 GiB");
+  entry->where = (static_cast<uint32_t>(fill_ - origin_) - 1) | chunk_bits_;
+  next_entry_ = entry + 1;
+  group_ = group;
+  payload_bytes_ += static_cast<int64_t>(size);
+  ++count_;
+  return true;
+}
+
+size_t Segment::AppendBatch(const std::string_view* records, size_t n,
+                            int64_t created_unix_nanos) {
+  const size_t limit = std::min(n, static_cast<size_t>(capacity_ - count_));
+  size_t i = 0;
+  if (max_payload_storage_ == 0) {
+    while (i < limit && Store(records[i], created_unix_nanos)) ++i;
+  } else {
+    while (i < limit && Fits(records[i].size()) &&
+           Store(records[i], created_unix_nanos)) {
+      ++i;
+    }
+  }
+  if (i > 0) Publish();
+  return i;
 }
 
 void Segment::Orphan() {
