@@ -666,11 +666,17 @@ ReadResult Log::ReadBatch(Offset start, absl::Span<Record> batch) const {
           segment->ForEachSlot(
               first, static_cast<int64_t>(records.size()),
               [&](const internal::Slot& slot) {
+                // Read the time before the copy, and set it after (so that
+                // a failed copy leaves the entry as it was): bytes written
+                // through a char pointer may alias anything, so a read of
+                // the slot after the copy waits for the copy's stores. That
+                // cost ReadBatch a third of its speed.
+                const absl::Time created =
+                    absl::FromUnixNanos(slot.created_unix_nanos);
                 Record& record = records[static_cast<size_t>(i)];
                 // assign() reuses the capacity of a batch read repeatedly.
                 record.data.assign(slot.data, slot.size);
-                record.metadata = {
-                    offset + i, absl::FromUnixNanos(slot.created_unix_nanos)};
+                record.metadata = {offset + i, created};
                 ++i;
               });
         } catch (const std::bad_alloc&) {
