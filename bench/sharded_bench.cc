@@ -311,7 +311,7 @@ void MemoryPerRecord(benchmark::State& state) {
       const std::vector<std::string>& keys = Keys();
       for (int64_t i = 0; i < n; ++i) {
         const std::string& key = keys[static_cast<size_t>(i % kNumKeys)];
-        if (Impl::Write(*log, key, Payload()) < 0) std::abort();
+        if (Impl::Write(*log, key, RecordPayload()) < 0) std::abort();
         ++per_shard[Impl::ShardOf(*log, key)];
       }
     };
