@@ -130,8 +130,9 @@ class Publisher {
 
   // OK while every stream's publisher runs (or was stopped by Stop()); else
   // the first status that stopped one: IsRecordsLost, IsForeignMessage,
-  // IsSequenceConflict, IsStreamNotFound, IsNatsError (a record larger than
-  // the server's maximum payload, say), or a memlog error of the source.
+  // IsSequenceConflict, IsStreamNotFound, IsRecordRefused (a record larger
+  // than the stream's max_msg_size), IsNatsError (a record larger than the
+  // server's maximum payload, say), or a memlog error of the source.
   // While servers are unreachable the publisher retries and stays OK.
   absl::Status status() const;
 

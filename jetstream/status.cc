@@ -31,6 +31,8 @@ constexpr KindInfo kKinds[] = {
      absl::StatusCode::kAborted},
     {ErrorKind::kRecordsLost, "records_lost", absl::StatusCode::kDataLoss},
     {ErrorKind::kSequenceGap, "sequence_gap", absl::StatusCode::kDataLoss},
+    {ErrorKind::kRecordRefused, "record_refused",
+     absl::StatusCode::kFailedPrecondition},
     {ErrorKind::kUnavailable, "unavailable", absl::StatusCode::kUnavailable},
     {ErrorKind::kNatsError, "nats_error", absl::StatusCode::kInternal},
 };
@@ -66,6 +68,9 @@ bool IsRecordsLost(const absl::Status& s) {
 }
 bool IsSequenceGap(const absl::Status& s) {
   return Is(s, ErrorKind::kSequenceGap);
+}
+bool IsRecordRefused(const absl::Status& s) {
+  return Is(s, ErrorKind::kRecordRefused);
 }
 bool IsServerUnavailable(const absl::Status& s) {
   return Is(s, ErrorKind::kUnavailable);

@@ -49,6 +49,12 @@ enum class ErrorKind {
   // removed by a per-subject limit) where the mirror needs the next one; the
   // mirror stopped rather than renumber. `LostCount()` says how many.
   kSequenceGap,
+  // [kFailedPrecondition] The stream refused a record for a reason that no
+  // retry can change: it is larger than the stream's `max_msg_size`. The
+  // publisher stopped at that record rather than resend it forever; the
+  // message names its offset and the server's reason. The records before it
+  // are in the stream.
+  kRecordRefused,
   // [kUnavailable] The server could not be reached, or did not answer in
   // time.
   kUnavailable,
@@ -61,6 +67,7 @@ bool IsForeignMessage(const absl::Status& status);
 bool IsSequenceConflict(const absl::Status& status);
 bool IsRecordsLost(const absl::Status& status);
 bool IsSequenceGap(const absl::Status& status);
+bool IsRecordRefused(const absl::Status& status);
 bool IsServerUnavailable(const absl::Status& status);
 bool IsNatsError(const absl::Status& status);
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -294,6 +295,30 @@ TEST_F(PublisherTest, AnotherPublisherOnTheSubjectIsReportedNeverInterleaved) {
   EXPECT_TRUE(IsForeignMessage(waited)) << waited;
   absl::StatusOr<StreamState> state = GetStreamState(*connection_, "EVENTS");
   EXPECT_EQ(state->messages, 2u);  // ours 1, theirs; never ours 2 after it
+}
+
+TEST_F(PublisherTest, ARecordTheStreamRefusesForSizeStopsThePublisherAtIt) {
+  ASSERT_TRUE(
+      CreateStream(*connection_, {.name = "EVENTS", .max_msg_size = 512}).ok());
+  std::unique_ptr<Log> log = NewLog();
+  ASSERT_TRUE(log->Write("small").ok());
+  const absl::StatusOr<int64_t> big = log->Write(std::string(4096, 'x'));
+  ASSERT_TRUE(big.ok());
+  const absl::StatusOr<int64_t> last = log->Write("small after it");
+  ASSERT_TRUE(last.ok());
+  absl::StatusOr<std::unique_ptr<Publisher>> publisher =
+      Publisher::Start(*connection_, *log, {.stream = "EVENTS"});
+  ASSERT_TRUE(publisher.ok());
+  const absl::Status waited =
+      (*publisher)->WaitForAcknowledged(0, *last, absl::Now() + kWait);
+  EXPECT_TRUE(IsRecordRefused(waited)) << waited;
+  EXPECT_EQ(waited.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(waited.message(), absl::StrCat("offset ", *big)))
+      << waited;
+  EXPECT_TRUE(IsRecordRefused((*publisher)->status()));
+  // Nothing after the refused record went in ahead of it.
+  EXPECT_EQ(GetStreamState(*connection_, "EVENTS")->messages, 1u);
+  EXPECT_EQ((*publisher)->counters().resyncs, 1);  // the start's, no more
 }
 
 TEST_F(PublisherTest, RejectsEmptyOptions) {
