@@ -320,17 +320,6 @@ class Publisher::Worker {
                            static_cast<size_t>(natsMsg_GetDataLength(msg))));
     }
     const bool stored = ack.has_value() && ack->stored;
-    if (ack.has_value() && !stored &&
-        ack->error_code == JSStreamMessageExceedsMaximumErr) {
-      // Resending it would be refused the same way forever.
-      Fail(MakeError(ErrorKind::kRecordRefused,
-                     absl::StrCat("stream ", stream_, " refused offset ",
-                                  offset, ": ", ack->error, " (err_code ",
-                                  ack->error_code,
-                                  "); raise the stream's max_msg_size or "
-                                  "keep such records out of the source")));
-      return;
-    }
     bool wake;
     {
       std::lock_guard lock(window_mu_);
@@ -339,6 +328,17 @@ class Publisher::Worker {
       ++replies_;
       if (!stored) resync_ = true;
       wake = worker_waiting_ && (resync_ || in_flight_ <= wake_at_);
+    }
+    if (!stored && ack.has_value() &&
+        ack->error_code == JSStreamMessageExceedsMaximumErr) {
+      // A resynchronisation would resend it, refused the same way forever.
+      Fail(MakeError(ErrorKind::kRecordRefused,
+                     absl::StrCat("stream ", stream_, " refused offset ",
+                                  offset, ": ", ack->error, " (err_code ",
+                                  ack->error_code,
+                                  "); raise the stream's max_msg_size or "
+                                  "keep such records out of the source")));
+      return;
     }
     if (stored) {
       acknowledged_.fetch_add(1, std::memory_order_relaxed);
