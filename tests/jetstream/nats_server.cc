@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -160,16 +162,17 @@ void NatsServer::Reap(absl::Duration grace) {
     if (grace > absl::ZeroDuration()) {
       kill(pid_, SIGCONT);  // a frozen process would not see the SIGTERM
       kill(pid_, SIGTERM);
-      const absl::Time deadline = absl::Now() + grace;
-      while (absl::Now() < deadline) {
-        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-          pid_ = -1;
-          break;
+      // A pidfd becomes readable when the child exits: waits for that, or
+      // the grace period, without polling.
+      const int exited = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+      if (exited >= 0) {
+        pollfd fd = {.fd = exited, .events = POLLIN, .revents = 0};
+        const int64_t ms = absl::ToInt64Milliseconds(grace);
+        while (poll(&fd, 1, static_cast<int>(ms)) < 0 && errno == EINTR) {
         }
-        // Polling the exit of a child: there is no event to wait on with a
-        // deadline short of a signal handler.
-        usleep(10'000);
+        close(exited);
       }
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
     }
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
