@@ -26,9 +26,12 @@
 //
 //   ./bazelw run --config=opt //bench:http_load -- [clients] [rate] [seconds]
 //       [--format=sse|ndjson] [--client_threads=2] [--server_threads=2]
-//       [--burst=20000] [--shared_window_bytes=N]
+//       [--burst=20000] [--shared_window_bytes=N] [--server=both|memlog|raw]
 // Defaults: 1000 clients, 10000 records/s, 10 s, SSE, the server's default
-// window of shared events.
+// window of shared events, and both servers: first the floor,
+// RawStreamServer (the same bytes over plain sockets, bench/
+// raw_stream_server.h), then memlog::http::Server, with the same clients;
+// the last line compares the two.
 
 #include <utility>  // before Asio: Debian's Asio under GCC 12 needs it
 
@@ -62,6 +65,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "bench/raw_stream_server.h"
+#include "http/internal/format.h"
 #include "http/server.h"
 #include "memlog/log.h"
 
@@ -106,13 +111,16 @@ constexpr int64_t kDescheduledNanos = 50'000;
 constexpr int64_t kTimeModulo = 10'000'000'000'000'000;
 constexpr size_t kTimeDigits = 16;
 
-bool WriteNow(memlog::Log& log) {
+// Writes one record to `log`, and its event to `raw` if there is one.
+bool WriteNow(memlog::Log& log, memlog::bench::RawStreamServer* raw) {
   char text[kTimeDigits];
   int64_t now = MonotonicNanos() % kTimeModulo;
   for (size_t i = kTimeDigits; i-- > 0; now /= 10) {
     text[i] = static_cast<char>('0' + now % 10);
   }
-  return log.Write(std::string_view(text, kTimeDigits)).ok();
+  const std::string_view payload(text, kTimeDigits);
+  if (!log.Write(payload).ok()) return false;
+  return raw == nullptr || raw->Append(absl::Now(), payload);
 }
 
 // Reads commands from `in`, writes answers to `out`:
@@ -123,21 +131,43 @@ bool WriteNow(memlog::Log& log) {
 //                "<wall ns> <writer thread CPU ns>";
 //   "quit" ends.
 // First prints the port.
-int ServerMain(const Flags& flags, int in, int out) {
+int ServerMain(const Flags& flags, bool raw_sockets, int in, int out) {
   auto log = memlog::Log::Create({.segment_size = 1 << 21}).value();
-  memlog::http::ServerOptions options{
-      .port = 0,
-      .threads = flags.server_threads,
-      .max_connections = 100'000,
-      .heartbeat_interval = absl::Seconds(60)};
-  if (flags.shared_window_bytes >= 0) {
-    options.shared_window_bytes = static_cast<size_t>(flags.shared_window_bytes);
+  std::optional<memlog::http::Server> server;
+  std::unique_ptr<memlog::bench::RawStreamServer> raw;
+  unsigned port = 0;
+  if (raw_sockets) {
+    auto started = memlog::bench::RawStreamServer::Start(
+        flags.ndjson ? memlog::http::internal::EventFormat::kNdjson
+                     : memlog::http::internal::EventFormat::kSse,
+        flags.server_threads, size_t{4} << 30);
+    if (!started.ok()) return 1;
+    raw = *std::move(started);
+    port = raw->port();
+  } else {
+    memlog::http::ServerOptions options{
+        .port = 0,
+        .threads = flags.server_threads,
+        .max_connections = 100'000,
+        .heartbeat_interval = absl::Seconds(60)};
+    if (flags.shared_window_bytes >= 0) {
+      options.shared_window_bytes =
+          static_cast<size_t>(flags.shared_window_bytes);
+    }
+    server.emplace(options);
+    if (!server->AddLog("load", log.get()).ok() || !server->Start().ok()) {
+      return 1;
+    }
+    port = server->port();
   }
-  memlog::http::Server server(options);
-  if (!server.AddLog("load", log.get()).ok() || !server.Start().ok()) return 1;
+  // The raw server sends what was written at the end of each tick, as
+  // memlog's sends what it finds written when it gets to a stream.
+  const auto flush = [&] {
+    if (raw != nullptr) raw->Flush();
+  };
   FILE* to = fdopen(out, "w");
   FILE* from = fdopen(in, "r");
-  std::fprintf(to, "%u\n", server.port());
+  std::fprintf(to, "%u\n", port);
   std::fflush(to);
   char command[64];
   while (std::fgets(command, sizeof command, from) != nullptr) {
@@ -153,7 +183,7 @@ int ServerMain(const Flags& flags, int in, int out) {
         const int64_t due = std::min(total, rate * tick / 1000);
         for (; written < due; ++written) {
           const int64_t t0 = MonotonicNanos();
-          if (!WriteNow(*log)) return 1;
+          if (!WriteNow(*log, raw.get())) return 1;
           const int64_t took = MonotonicNanos() - t0;
           in_write += took;
           if (took > kDescheduledNanos) {
@@ -163,6 +193,7 @@ int ServerMain(const Flags& flags, int in, int out) {
             ++buckets[static_cast<size_t>(took / 10)];
           }
         }
+        flush();
         std::this_thread::sleep_until(start + std::chrono::milliseconds(tick));
       }
       int64_t median = 0;
@@ -177,8 +208,10 @@ int ServerMain(const Flags& flags, int in, int out) {
     } else if (std::sscanf(command, "burst %" SCNd64, &count) == 1) {
       const int64_t wall0 = MonotonicNanos(), cpu0 = ThreadCpuNanos();
       for (int64_t i = 0; i < count; ++i) {
-        if (!WriteNow(*log)) return 1;
+        if (!WriteNow(*log, raw.get())) return 1;
+        if (i % 64 == 63) flush();
       }
+      flush();
       std::fprintf(to, "%" PRId64 " %" PRId64 "\n", MonotonicNanos() - wall0,
                    ThreadCpuNanos() - cpu0);
     } else {
@@ -186,7 +219,7 @@ int ServerMain(const Flags& flags, int in, int out) {
     }
     std::fflush(to);
   }
-  server.Shutdown(absl::Seconds(5));
+  if (server.has_value()) server->Shutdown(absl::Seconds(5));
   return 0;
 }
 
@@ -657,56 +690,36 @@ bool ParseFlag(std::string_view arg, std::string_view name, int64_t* value) {
   return true;
 }
 
-}  // namespace
+// What main() compares between the two servers.
+struct LoadSummary {
+  bool complete = false;
+  double p50_ms = 0, p99_ms = 0;
+  double server_ns = 0, client_ns = 0;  // CPU per event delivered
+  double server_cores = 0, client_cores = 0;
+};
 
-int main(int argc, char** argv) {
-  Flags flags;
-  int positional = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    int64_t value = 0;
-    if (arg == "--format=ndjson") {
-      flags.ndjson = true;
-    } else if (arg == "--format=sse") {
-      flags.ndjson = false;
-    } else if (ParseFlag(arg, "client_threads", &value)) {
-      flags.client_threads = static_cast<int>(std::max<int64_t>(1, value));
-    } else if (ParseFlag(arg, "server_threads", &value)) {
-      flags.server_threads = static_cast<int>(std::max<int64_t>(1, value));
-    } else if (ParseFlag(arg, "burst", &value)) {
-      flags.burst = std::max<int64_t>(0, value);
-    } else if (ParseFlag(arg, "shared_window_bytes", &value)) {
-      flags.shared_window_bytes = value;
-    } else if (arg.substr(0, 2) != "--" && positional < 3) {
-      const int n = static_cast<int>(Number(arg));
-      (positional == 0 ? flags.clients
-                       : positional == 1 ? flags.rate : flags.seconds) = n;
-      ++positional;
-    } else {
-      std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
-      return 2;
-    }
-  }
-
+// One run against memlog's server or the raw sockets': forks the server,
+// runs the phases, prints the report, fills *summary. False on failure.
+bool RunLoad(const Flags& flags, bool raw_sockets, LoadSummary* summary) {
   // Each client is a descriptor here and one in the server.
   const auto descriptors = static_cast<rlim_t>(flags.clients) * 2 + 256;
   rlimit limit{descriptors, descriptors};
   setrlimit(RLIMIT_NOFILE, &limit);
 
   int to_server[2], from_server[2];
-  if (pipe(to_server) != 0 || pipe(from_server) != 0) return 1;
+  if (pipe(to_server) != 0 || pipe(from_server) != 0) return false;
   const pid_t child = fork();
   if (child == 0) {
     close(to_server[1]);
     close(from_server[0]);
-    _exit(ServerMain(flags, to_server[0], from_server[1]));
+    _exit(ServerMain(flags, raw_sockets, to_server[0], from_server[1]));
   }
   close(to_server[0]);
   close(from_server[1]);
   FILE* to = fdopen(to_server[1], "w");
   FILE* from = fdopen(from_server[0], "r");
   unsigned port = 0;
-  if (std::fscanf(from, "%u", &port) != 1) return 1;
+  if (std::fscanf(from, "%u", &port) != 1) return false;
   const auto command = [&](const std::string& line, int64_t* a, int64_t* b) {
     std::fprintf(to, "%s\n", line.c_str());
     std::fflush(to);
@@ -732,10 +745,10 @@ int main(int argc, char** argv) {
   // 1. The writer alone: paced as with the clients, then a burst.
   PacedResult alone;
   int64_t alone_burst_wall = 0, alone_burst_cpu = 0;
-  if (!run_paced(paced, &alone)) return 1;
+  if (!run_paced(paced, &alone)) return false;
   if (flags.burst > 0 &&
       !command(burst, &alone_burst_wall, &alone_burst_cpu)) {
-    return 1;
+    return false;
   }
   int64_t written = alone.writes + flags.burst;
   const int64_t rss_before = RssKib(child);
@@ -772,7 +785,7 @@ int main(int argc, char** argv) {
   const std::map<int, double> client_cpu0 = ThreadCpu(getpid());
   const int64_t t0 = MonotonicNanos();
   PacedResult loaded;
-  if (connected == flags.clients && !run_paced(paced, &loaded)) return 1;
+  if (connected == flags.clients && !run_paced(paced, &loaded)) return false;
   written += loaded.writes;
   // Every client has the run's records (bounded).
   const int caught_up = progress.WaitFor(&progress.reached, flags.clients, 30);
@@ -788,7 +801,7 @@ int main(int argc, char** argv) {
     phase.target.store(written + flags.burst);
     progress.Reset(&progress.reached);  // none can count before the burst
     const int64_t b0 = MonotonicNanos();
-    if (!command(burst, &loaded_burst_wall, &loaded_burst_cpu)) return 1;
+    if (!command(burst, &loaded_burst_wall, &loaded_burst_cpu)) return false;
     written += flags.burst;
     burst_caught_up = progress.WaitFor(&progress.reached, flags.clients, 60);
     burst_delivery = static_cast<double>(MonotonicNanos() - b0) / 1e9;
@@ -838,8 +851,9 @@ int main(int argc, char** argv) {
   const double loaded_rate =
       per_second(loaded.writes - loaded.descheduled, loaded.in_fast);
 
-  std::printf("http_load: %d %s clients, %d records/s for %d s; %d server io "
-              "threads, %d client threads, %ld cores\n",
+  std::printf("http_load, %s: %d %s clients, %d records/s for %d s; %d "
+              "server io threads, %d client threads, %ld cores\n",
+              raw_sockets ? "raw sockets (the floor)" : "memlog::http::Server",
               flags.clients, flags.ndjson ? "NDJSON" : "SSE", flags.rate,
               flags.seconds, flags.server_threads, flags.client_threads,
               sysconf(_SC_NPROCESSORS_ONLN));
@@ -900,5 +914,67 @@ int main(int argc, char** argv) {
                 loaded_cpu / alone_cpu, burst_delivery, burst_caught_up,
                 flags.clients);
   }
-  return complete == flags.clients ? 0 : 1;
+  summary->complete = complete == flags.clients;
+  summary->p50_ms = histogram.PercentileMs(0.50);
+  summary->p99_ms = histogram.PercentileMs(0.99);
+  summary->server_ns = 1e9 * (io_cpu + writer_cpu) / events;
+  summary->client_ns = 1e9 * client_cpu / events;
+  summary->server_cores = (io_cpu + writer_cpu) / wall;
+  summary->client_cores = client_cpu / wall;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  std::string_view servers = "both";
+  int positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    int64_t value = 0;
+    if (arg == "--format=ndjson") {
+      flags.ndjson = true;
+    } else if (arg == "--format=sse") {
+      flags.ndjson = false;
+    } else if (arg == "--server=memlog" || arg == "--server=raw" ||
+               arg == "--server=both") {
+      servers = arg.substr(9);
+    } else if (ParseFlag(arg, "client_threads", &value)) {
+      flags.client_threads = static_cast<int>(std::max<int64_t>(1, value));
+    } else if (ParseFlag(arg, "server_threads", &value)) {
+      flags.server_threads = static_cast<int>(std::max<int64_t>(1, value));
+    } else if (ParseFlag(arg, "burst", &value)) {
+      flags.burst = std::max<int64_t>(0, value);
+    } else if (ParseFlag(arg, "shared_window_bytes", &value)) {
+      flags.shared_window_bytes = value;
+
+    } else if (arg.substr(0, 2) != "--" && positional < 3) {
+      const int n = static_cast<int>(Number(arg));
+      (positional == 0 ? flags.clients
+                       : positional == 1 ? flags.rate : flags.seconds) = n;
+      ++positional;
+    } else {
+      std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
+      return 2;
+    }
+  }
+
+  // The floor first: what the same bytes cost over plain sockets.
+  LoadSummary raw, ours;
+  const bool run_raw = servers != "memlog", run_ours = servers != "raw";
+  if (run_raw && !RunLoad(flags, /*raw_sockets=*/true, &raw)) return 1;
+  if (run_ours && !RunLoad(flags, /*raw_sockets=*/false, &ours)) return 1;
+  if (run_raw && run_ours) {
+    std::printf("memlog::http::Server against raw sockets (the floor), same "
+                "clients and bytes: latency p50 %.2f / %.2f ms, p99 %.2f / "
+                "%.2f ms; server CPU per event %.0f / %.0f ns (%.2fx); "
+                "cores used, server + clients: %.2f / %.2f\n",
+                ours.p50_ms, raw.p50_ms, ours.p99_ms, raw.p99_ms,
+                ours.server_ns, raw.server_ns,
+                ours.server_ns / std::max(1.0, raw.server_ns),
+                ours.server_cores + ours.client_cores,
+                raw.server_cores + raw.client_cores);
+  }
+  return (!run_raw || raw.complete) && (!run_ours || ours.complete) ? 0 : 1;
 }

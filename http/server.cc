@@ -907,6 +907,10 @@ class Server::Impl::Session
     position_ = from;
     server_->metrics().streams.fetch_add(1);
     streaming_counted_ = true;
+    // Flush() writes what fits at once, and the rest asynchronously.
+    beast::error_code failed;
+    stream_.socket().non_blocking(true, failed);
+    non_blocking_ = !failed;
     header_ = absl::StrCat(
         "HTTP/1.1 200 OK\r\nServer: memlog\r\nContent-Type: ",
         format == Format::kSse ? "text/event-stream" : "application/x-ndjson",
@@ -998,6 +1002,12 @@ class Server::Impl::Session
   // Queues what the feed or the stream has (up to the buffer limit), then
   // writes, or waits for the feed or the log.
   void Pump() {
+    Fill();
+    Flush();
+  }
+
+  // Queues what the stream has to send, up to max_buffered_bytes.
+  void Fill() {
     if (mode_ != Mode::kStreaming) return;
     while (!stream_done_ && queued_bytes_ < options_.max_buffered_bytes &&
            queue_.size() < kMaxPieces) {
@@ -1044,7 +1054,6 @@ class Server::Impl::Session
                                          : std::string(read.status.message()));
       stream_done_ = true;
     }
-    Flush();
   }
 
   // Makes the stream of a plain log anew at position_ (where the feed left
@@ -1116,14 +1125,37 @@ class Server::Impl::Session
     });
   }
 
-  // Writes what is queued as one chunk (after the response header, the
-  // first time; followed by the last chunk once the stream is done).
+  // Writes what is queued, and goes on filling and writing for as long as
+  // each write completes at once; the first that does not continues
+  // asynchronously, in OnStreamWritten(). After a few, the stream lets the
+  // thread's other work run first, as an asynchronous write would.
   void Flush() {
-    if (mode_ != Mode::kStreaming || writing_) return;
+    constexpr int kWritesPerTurn = 8;
+    size_t written = 0;
+    for (int writes = 1; StartWrite(&written); ++writes) {
+      if (!FinishWrite(beast::error_code(), written)) return;
+      if (writes == kWritesPerTurn) {
+        asio::post(strand_, [self = shared_from_this()] { self->Pump(); });
+        return;
+      }
+      Fill();
+    }
+  }
+
+  // Starts writing what is queued as one chunk (after the response header,
+  // the first time; followed by the last chunk once the stream is done).
+  // True if the socket took all of it at once (*written bytes): the write
+  // is over, and FinishWrite() is the caller's to run. A client that keeps
+  // up has room in its socket for what arrived since its last write, so
+  // most writes end here, without the asynchronous operation's timeout
+  // timer and completion handler, which would cost the server more than
+  // the write itself.
+  bool StartWrite(size_t* written) {
+    if (mode_ != Mode::kStreaming || writing_) return false;
     // The response header goes out at once, before any event.
     if (queue_.empty() && header_.empty() &&
         !(stream_done_ && !last_chunk_sent_)) {
-      return;
+      return false;
     }
     std::swap(writing_buf_, pending_);
     pending_.clear();
@@ -1157,6 +1189,33 @@ class Server::Impl::Session
     server_->metrics().events_sent_total.fetch_add(events,
                                                    std::memory_order_relaxed);
     writing_ = true;
+
+    // On a non-blocking socket (StartStream()) this takes what fits: all of
+    // it (at most kMaxPieces + 4 buffers, within the 64 of one write_some),
+    // some, or nothing (would_block). The rest goes asynchronously.
+    beast::error_code ec = asio::error::would_block;
+    const size_t total = asio::buffer_size(buffers_);
+    size_t sent = 0;
+    if (non_blocking_) {
+      sent = stream_.socket().write_some(
+          std::span<const asio::const_buffer>(buffers_), ec);
+    }
+    if (!ec && sent == total) {
+      *written = sent;
+      return true;
+    }
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      FinishWrite(ec, 0);
+      return false;
+    }
+    const size_t taken = ec ? 0 : sent;
+    server_->metrics().bytes_sent_total.fetch_add(
+        static_cast<int64_t>(taken), std::memory_order_relaxed);
+    // Drop what was sent from the front of buffers_.
+    size_t skip = taken, first = 0;
+    while (skip >= buffers_[first].size()) skip -= buffers_[first++].size();
+    buffers_[first] += skip;
+    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<ptrdiff_t>(first));
     stream_.expires_after(ToSteady(options_.write_timeout));
     // A view of buffers_, which lives until the write completes: the write
     // does not copy the vector.
@@ -1164,9 +1223,16 @@ class Server::Impl::Session
                       std::span<const asio::const_buffer>(buffers_),
                       beast::bind_front_handler(&Session::OnStreamWritten,
                                                 shared_from_this()));
+    return false;
   }
 
   void OnStreamWritten(beast::error_code ec, size_t bytes) {
+    if (FinishWrite(ec, bytes)) Pump();
+  }
+
+  // A write is over: lets go of what it wrote. False if that ended the
+  // connection (an error, or the last chunk was sent).
+  bool FinishWrite(beast::error_code ec, size_t bytes) {
     writing_ = false;
     server_->metrics().bytes_sent_total.fetch_add(
         static_cast<int64_t>(bytes), std::memory_order_relaxed);
@@ -1181,10 +1247,14 @@ class Server::Impl::Session
     AccountBuffered();
     if (ec) {
       if (ec == beast::error::timeout) server_->metrics().timeouts_total.fetch_add(1);
-      return Close();
+      Close();
+      return false;
     }
-    if (last_chunk_sent_) return Close();
-    Pump();
+    if (last_chunk_sent_) {
+      Close();
+      return false;
+    }
+    return true;
   }
 
   // The stream's buffers: its own, and the shared bytes it queues or writes
@@ -1234,6 +1304,8 @@ class Server::Impl::Session
   bool keep_alive_ = true;
   bool rejected_ = false;
   bool shutting_down_ = false;
+  // The socket is non-blocking: StartWrite() may write at once.
+  bool non_blocking_ = false;
   int64_t requests_ = 0;
   char peer_byte_[64];
 

@@ -140,7 +140,8 @@ class Server {
                        std::string body);
 
   // Binds, listens and starts the threads. Fails with the bind's error
-  // (kUnavailable, e.g. a port in use) or kFailedPrecondition if started.
+  // (kUnavailable, e.g. a port in use), kInvalidArgument for a bad
+  // address, or kFailedPrecondition if started.
   absl::Status Start();
 
   // The port listened on (after Start()), or 0.
