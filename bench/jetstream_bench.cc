@@ -12,8 +12,10 @@
 //   (js_PublishAsync of the same payloads, no headers), then
 //   js_PublishAsyncComplete. Target: ours >= 80% of raw. A third row runs
 //   nats.c's loop with our headers, Nats-Msg-Id and the expected last
-//   sequence: what the exactly-once protocol itself costs. Each runs three
-//   times, the repetitions of all three interleaved in random order (unless
+//   sequence: what the exactly-once protocol itself costs; a fourth with
+//   the expected last sequence alone, the least a publisher can send that
+//   refuses a retried or foreign write per message. Each runs three
+//   times, the repetitions of all four interleaved in random order (unless
 //   the command line says otherwise), and the medians are compared: the
 //   load of a shared machine then weighs on each alike.
 // - Latency, publish to readable: one record at a time. Ours: Log::Write()
@@ -119,10 +121,13 @@ BENCHMARK(BM_RawNats_PublishAsync)
     ->UseRealTime();
 
 // nats.c's asynchronous loop again, with what exactly-once costs on the
-// wire and in the server: our three headers, Nats-Msg-Id (the server keeps
-// a duplicate window) and Nats-Expected-Last-Sequence. Between the two rows
-// above: what the protocol costs, and what the Publisher adds on top.
-void BM_RawNats_PublishAsyncExactlyOnce(benchmark::State& state) {
+// wire and in the server. All of it: our headers, Nats-Msg-Id (the server
+// keeps a duplicate window) and Nats-Expected-Last-Sequence. Between this
+// row and the plain one: what the protocol costs, and what the Publisher
+// adds on top. With `expect_only`, the least that refuses a retried or
+// foreign write per message: the expected last sequence alone, no headers
+// of ours, no id.
+void PublishExactlyOnce(benchmark::State& state, bool expect_only) {
   Server& server = TheServer();
   jsOptions options;
   jsOptions_Init(&options);
@@ -138,11 +143,13 @@ void BM_RawNats_PublishAsyncExactlyOnce(benchmark::State& state) {
       natsMsg_Create(&msg, stream.c_str(), nullptr, Payload().data(),
                      static_cast<int>(Payload().size()));
       const std::string offset = absl::StrCat(i);
-      natsMsgHeader_Set(msg, "Memlog-Offset", offset.c_str());
-      natsMsgHeader_Set(msg, "Memlog-Created", "1764633600000000000");
       jsPubOptions pub;
       jsPubOptions_Init(&pub);
-      pub.MsgId = offset.c_str();
+      if (!expect_only) {
+        natsMsgHeader_Set(msg, "Memlog-Offset", offset.c_str());
+        natsMsgHeader_Set(msg, "Memlog-Created", "1764633600000000000");
+        pub.MsgId = offset.c_str();
+      }
       pub.ExpectLastSeq = static_cast<uint64_t>(i - 1);
       js_PublishMsgAsync(ctx, &msg, &pub);
       natsMsg_Destroy(msg);
@@ -155,7 +162,20 @@ void BM_RawNats_PublishAsyncExactlyOnce(benchmark::State& state) {
   jsCtx_Destroy(ctx);
   state.SetItemsProcessed(state.iterations() * kRecords);
 }
+
+void BM_RawNats_PublishAsyncExactlyOnce(benchmark::State& state) {
+  PublishExactlyOnce(state, /*expect_only=*/false);
+}
 BENCHMARK(BM_RawNats_PublishAsyncExactlyOnce)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(kIterations)
+    ->Repetitions(kRepetitions)
+    ->UseRealTime();
+
+void BM_RawNats_PublishAsyncExpectOnly(benchmark::State& state) {
+  PublishExactlyOnce(state, /*expect_only=*/true);
+}
+BENCHMARK(BM_RawNats_PublishAsyncExpectOnly)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(kIterations)
     ->Repetitions(kRepetitions)
@@ -277,6 +297,13 @@ std::vector<Row> Rows() {
                   .reference = raw_exactly_once,
                   .kind = RowKind::kSpeedup,
                   .reference_label = "nats.c, same headers"});
+  // Not ours: the ceiling of any publisher that sends an expectation per
+  // message, against the plain loop.
+  rows.push_back({.title = "nats.c, expectation only, vs plain nats.c",
+                  .ours = "BM_RawNats_PublishAsyncExpectOnly" + suffix,
+                  .reference = raw,
+                  .kind = RowKind::kSpeedup,
+                  .reference_label = "nats.c"});
   for (const char* metric : {"p50_us", "p99_us"}) {
     rows.push_back({.title = absl::StrCat("Publish to readable, ", metric),
                     .ours = absl::StrCat("BM_Mirror_Latency/iterations:",
