@@ -602,6 +602,18 @@ absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
   return internal::OutOfMemoryError("the read's status");
 }
 
+bool Log::PinView(Offset offset, RecordView* out) const {
+  Segment* const segment = PinSegment(offset);
+  if (segment == nullptr) return false;
+  const internal::Slot& slot = segment->slot(offset - segment->base());
+  out->segment_ = SegmentRef::Adopt(segment);
+  out->data_ = slot.data;
+  out->size_ = slot.size;
+  out->created_ = slot.created_unix_nanos;
+  out->offset_ = offset;
+  return true;
+}
+
 absl::StatusOr<Record> Log::Read(Offset offset) const try {
   if (Segment* segment = PinSegment(offset)) [[likely]] {
     const SegmentRef pinned = SegmentRef::Adopt(segment);

@@ -472,7 +472,14 @@ class Log {
     counters_.records_missed.fetch_add(missed, std::memory_order_relaxed);
   }
   friend class Stream;             // reads earliest_, counts lags
-  friend class sharded::Stream;    // counts lags
+  friend class sharded::Stream;    // counts lags, PinView()
+
+  // ReadView()'s common case, written into `*out` (which must be empty)
+  // rather than returned in a StatusOr: true if `offset` is written,
+  // retained and was pinned; false otherwise (out untouched), and
+  // ReadView() tells why. For streams that read record by record, where
+  // the StatusOr's copies cost as much as the read.
+  bool PinView(Offset offset, RecordView* out) const;
   // Holds its log by value (one allocation, no pointer to follow per write),
   // made with options its sharded log validated.
   friend struct sharded::internal::Shard;

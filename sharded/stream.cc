@@ -97,21 +97,33 @@ absl::StatusOr<RecordView> Stream::NextUntil(absl::Time deadline) {
   // The common case of a stream read record by record: the next record was
   // located already.
   if (located_next_ < located_end_ && !stop_.stop_requested()) {
-    const Offset offset = located_[located_next_];
-    absl::StatusOr<memlog::RecordView> stored = log_->ReadView(offset);
-    if (stored.ok()) {
-      absl::StatusOr<RecordView> view =
-          RecordAccess::Decode(*std::move(stored));
-      if (view.ok()) {
-        ++located_next_;
-        position_ = offset + 1;
-        ++known_seq_;
-      }
-      return view;
-    }
-    // Purged since it was located: NextBatch() reports the lag.
-    located_next_ = located_end_ = 0;
+    return NextLocated(deadline);
   }
+  return NextOfBatch(deadline);
+}
+
+absl::StatusOr<RecordView> Stream::NextLocated(absl::Time deadline) {
+  // Read and decoded in place, in the one StatusOr every path returns (so
+  // that it is the caller's): no copy of the view on the way out.
+  absl::StatusOr<RecordView> view(absl::in_place);
+  const Offset offset = located_[located_next_];
+  if (log_->PinView(offset, RecordAccess::Stored(&*view))) {
+    if (RecordAccess::DecodeInPlace(&*view)) {
+      ++located_next_;
+      position_ = offset + 1;
+      ++known_seq_;
+    } else {
+      view = RecordAccess::Decode(std::move(*RecordAccess::Stored(&*view)));
+    }
+    return view;
+  }
+  // Purged since it was located: NextBatch() reports the lag.
+  located_next_ = located_end_ = 0;
+  view = NextOfBatch(deadline);
+  return view;
+}
+
+absl::StatusOr<RecordView> Stream::NextOfBatch(absl::Time deadline) {
   RecordView record;
   ReadResult result = NextBatch(absl::MakeSpan(&record, 1), deadline);
   if (!result.ok()) return result.status;
@@ -132,16 +144,21 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
     // Records located by an earlier call: read without the lock.
     while (located_next_ < located_end_ && total < batch.size()) {
       const Offset offset = located_[located_next_];
-      absl::StatusOr<memlog::RecordView> stored = log_->ReadView(offset);
-      if (!stored.ok()) {
+      RecordView& view = batch[total];
+      view = RecordView();  // PinView() fills an empty view
+      if (!log_->PinView(offset, RecordAccess::Stored(&view))) {
         // Purged since: the locked path below reports the lag.
         located_next_ = located_end_ = 0;
         break;
       }
-      absl::StatusOr<RecordView> view =
-          RecordAccess::Decode(*std::move(stored));
-      if (!view.ok()) return {static_cast<int64_t>(total), view.status()};
-      batch[total++] = *std::move(view);
+      if (!RecordAccess::DecodeInPlace(&view)) {
+        const absl::Status corrupt =
+            RecordAccess::Decode(std::move(*RecordAccess::Stored(&view)))
+                .status();
+        view = RecordView();
+        return {static_cast<int64_t>(total), corrupt};
+      }
+      ++total;
       ++located_next_;
       position_ = offset + 1;
       ++known_seq_;

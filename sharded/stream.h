@@ -134,6 +134,10 @@ class Stream {
   // Restates a failed wait of the shard's log (cancelled, deadline, closed)
   // as this stream's.
   absl::Status WaitError(const absl::Status& waited) const;
+  // NextUntil() of a record located already (located_next_ < located_end_),
+  // and of any other, through NextBatch().
+  absl::StatusOr<RecordView> NextLocated(absl::Time deadline);
+  absl::StatusOr<RecordView> NextOfBatch(absl::Time deadline);
 
   internal::Shard* shard_;
   const memlog::Log* log_;

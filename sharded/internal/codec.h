@@ -51,6 +51,28 @@ std::string QuoteKey(std::string_view key);
 struct RecordAccess {
   // Decodes a stored record into a view that shares its storage.
   static absl::StatusOr<RecordView> Decode(memlog::RecordView stored);
+
+  // For reads that fill a view in place (memlog::Log::PinView()): the
+  // stored record inside `view`, and the decoding of its key there. False
+  // if the stored record has no valid key prefix (Decode() says why).
+  static memlog::RecordView* Stored(RecordView* view) { return &view->record_; }
+  static bool DecodeInPlace(RecordView* view) {
+    const std::string_view stored = view->record_.data();
+    // Keys shorter than 128 bytes: a one-byte length prefix.
+    if (!stored.empty()) {
+      const auto length = static_cast<uint8_t>(stored[0]);
+      if (length != 0 && length < 0x80 && length < stored.size()) {
+        view->key_begin_ = 1;
+        view->key_size_ = length;
+        return true;
+      }
+    }
+    absl::StatusOr<KeySpan> key = DecodeKey(stored);
+    if (!key.ok()) return false;
+    view->key_begin_ = static_cast<uint32_t>(key->begin);
+    view->key_size_ = static_cast<uint32_t>(key->size);
+    return true;
+  }
 };
 
 }  // namespace memlog::sharded::internal
