@@ -908,9 +908,8 @@ class Server::Impl::Session
     server_->metrics().streams.fetch_add(1);
     streaming_counted_ = true;
     // Flush() writes what fits at once, and the rest asynchronously.
-    beast::error_code failed;
-    stream_.socket().non_blocking(true, failed);
-    non_blocking_ = !failed;
+    beast::error_code ignored;  // if it fails, every write is asynchronous
+    stream_.socket().non_blocking(true, ignored);
     header_ = absl::StrCat(
         "HTTP/1.1 200 OK\r\nServer: memlog\r\nContent-Type: ",
         format == Format::kSse ? "text/event-stream" : "application/x-ndjson",
@@ -1196,7 +1195,7 @@ class Server::Impl::Session
     beast::error_code ec = asio::error::would_block;
     const size_t total = asio::buffer_size(buffers_);
     size_t sent = 0;
-    if (non_blocking_) {
+    if (stream_.socket().non_blocking()) {
       sent = stream_.socket().write_some(
           std::span<const asio::const_buffer>(buffers_), ec);
     }
@@ -1211,16 +1210,13 @@ class Server::Impl::Session
     const size_t taken = ec ? 0 : sent;
     server_->metrics().bytes_sent_total.fetch_add(
         static_cast<int64_t>(taken), std::memory_order_relaxed);
-    // Drop what was sent from the front of buffers_.
-    size_t skip = taken, first = 0;
-    while (skip >= buffers_[first].size()) skip -= buffers_[first++].size();
-    buffers_[first] += skip;
-    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<ptrdiff_t>(first));
+    // The rest: a view of buffers_, which lives until the write completes
+    // (the write does not copy the vector).
+    beast::buffers_suffix<std::span<const asio::const_buffer>> rest{
+        std::span<const asio::const_buffer>(buffers_)};
+    rest.consume(taken);
     stream_.expires_after(ToSteady(options_.write_timeout));
-    // A view of buffers_, which lives until the write completes: the write
-    // does not copy the vector.
-    asio::async_write(stream_,
-                      std::span<const asio::const_buffer>(buffers_),
+    asio::async_write(stream_, rest,
                       beast::bind_front_handler(&Session::OnStreamWritten,
                                                 shared_from_this()));
     return false;
@@ -1304,8 +1300,6 @@ class Server::Impl::Session
   bool keep_alive_ = true;
   bool rejected_ = false;
   bool shutting_down_ = false;
-  // The socket is non-blocking: StartWrite() may write at once.
-  bool non_blocking_ = false;
   int64_t requests_ = 0;
   char peer_byte_[64];
 

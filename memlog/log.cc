@@ -605,12 +605,8 @@ absl::StatusOr<RecordView> Log::ReadView(Offset offset) const try {
 bool Log::PinView(Offset offset, RecordView* out) const {
   Segment* const segment = PinSegment(offset);
   if (segment == nullptr) return false;
-  const internal::Slot& slot = segment->slot(offset - segment->base());
-  out->segment_ = SegmentRef::Adopt(segment);
-  out->data_ = slot.data;
-  out->size_ = slot.size;
-  out->created_ = slot.created_unix_nanos;
-  out->offset_ = offset;
+  *out = RecordView(SegmentRef::Adopt(segment),
+                    segment->slot(offset - segment->base()), offset);
   return true;
 }
 

@@ -474,11 +474,11 @@ class Log {
   friend class Stream;             // reads earliest_, counts lags
   friend class sharded::Stream;    // counts lags, PinView()
 
-  // ReadView()'s common case, written into `*out` (which must be empty)
-  // rather than returned in a StatusOr: true if `offset` is written,
-  // retained and was pinned; false otherwise (out untouched), and
-  // ReadView() tells why. For streams that read record by record, where
-  // the StatusOr's copies cost as much as the read.
+  // ReadView()'s common case, written over `*out` rather than returned in
+  // a StatusOr: true if `offset` is written, retained and was pinned; false
+  // otherwise (`*out` untouched), and ReadView() tells why. For streams
+  // that read record by record, where the StatusOr's copies cost as much
+  // as the read.
   bool PinView(Offset offset, RecordView* out) const;
   // Holds its log by value (one allocation, no pointer to follow per write),
   // made with options its sharded log validated.

@@ -145,7 +145,6 @@ ReadResult Stream::NextBatch(absl::Span<RecordView> batch,
     while (located_next_ < located_end_ && total < batch.size()) {
       const Offset offset = located_[located_next_];
       RecordView& view = batch[total];
-      view = RecordView();  // PinView() fills an empty view
       if (!log_->PinView(offset, RecordAccess::Stored(&view))) {
         // Purged since: the locked path below reports the lag.
         located_next_ = located_end_ = 0;

@@ -47,19 +47,7 @@ std::string_view EncodeRecord(std::string_view key, std::string_view data,
 }
 
 absl::StatusOr<KeySpan> DecodeKey(std::string_view stored) {
-  size_t length = 0;
-  for (size_t i = 0; i < kMaxLengthPrefixBytes && i < stored.size(); ++i) {
-    const auto byte = static_cast<uint8_t>(stored[i]);
-    length |= static_cast<size_t>(byte & 0x7f) << (7 * i);
-    if ((byte & 0x80) == 0) {
-      const size_t begin = i + 1;
-      if (length == 0 || length > kMaxKeyBytes ||
-          length > stored.size() - begin) {
-        break;
-      }
-      return KeySpan{begin, length};
-    }
-  }
+  if (std::optional<KeySpan> key = ParseKeyPrefix(stored)) return *key;
   return absl::DataLossError(
       absl::StrCat("stored record of ", stored.size(),
                    " bytes has no valid key prefix; the shard's memory is "

@@ -12,6 +12,8 @@
 #define MEMLOG_SHARDED_INTERNAL_CODEC_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,8 +41,27 @@ struct KeySpan {
   size_t size;
 };
 
-// Parses the length prefix of a stored record. Fails with kDataLoss for bytes
-// that no sharded log writes (which would mean memory corruption).
+// Parses the length prefix of a stored record; nullopt for bytes that no
+// sharded log writes. Inline: every read of a keyed record runs it.
+inline std::optional<KeySpan> ParseKeyPrefix(std::string_view stored) {
+  size_t length = 0;
+  for (size_t i = 0; i < kMaxLengthPrefixBytes && i < stored.size(); ++i) {
+    const auto byte = static_cast<uint8_t>(stored[i]);
+    length |= static_cast<size_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      const size_t begin = i + 1;
+      if (length == 0 || length > kMaxKeyBytes ||
+          length > stored.size() - begin) {
+        return std::nullopt;
+      }
+      return KeySpan{begin, length};
+    }
+  }
+  return std::nullopt;
+}
+
+// ParseKeyPrefix(), failing with kDataLoss for bytes that no sharded log
+// writes (which would mean memory corruption).
 absl::StatusOr<KeySpan> DecodeKey(std::string_view stored);
 
 // Returns the key, C-escaped and quoted, cut to 64 bytes with "..." after:
@@ -57,18 +78,8 @@ struct RecordAccess {
   // if the stored record has no valid key prefix (Decode() says why).
   static memlog::RecordView* Stored(RecordView* view) { return &view->record_; }
   static bool DecodeInPlace(RecordView* view) {
-    const std::string_view stored = view->record_.data();
-    // Keys shorter than 128 bytes: a one-byte length prefix.
-    if (!stored.empty()) {
-      const auto length = static_cast<uint8_t>(stored[0]);
-      if (length != 0 && length < 0x80 && length < stored.size()) {
-        view->key_begin_ = 1;
-        view->key_size_ = length;
-        return true;
-      }
-    }
-    absl::StatusOr<KeySpan> key = DecodeKey(stored);
-    if (!key.ok()) return false;
+    const std::optional<KeySpan> key = ParseKeyPrefix(view->record_.data());
+    if (!key.has_value()) return false;
     view->key_begin_ = static_cast<uint32_t>(key->begin);
     view->key_size_ = static_cast<uint32_t>(key->size);
     return true;
