@@ -84,6 +84,10 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   thread_local std::string buffer;
   const std::string_view stored = internal::EncodeRecord(key, data, &buffer);
+  // The index's and the segment's lines load together, not one after the
+  // other.
+  shard.index.PrefetchBucket(hash);
+  ShardWrites::PrefetchNextRecord(shard.log, stored.size());
   internal::KeyIndex::Entry* entry;
   try {
     entry = shard.index.Reserve(key, hash);
@@ -304,6 +308,9 @@ absl::Status Log::WriteRun(Shard& shard, std::string_view key, uint64_t hash,
                            Written written) {
   absl::Status failed;
   bool wake = false;
+  // On 1000 shards these lines are cold: their misses overlap the lock's.
+  ShardWrites::PrefetchBeforeLock(shard.log);
+  __builtin_prefetch(&shard.index);
   {
     memlog::internal::MutexLock lock(&shard.mu);
     // Under the lock nothing else writes the shard: the run's offsets are

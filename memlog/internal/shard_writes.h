@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "memlog/internal/mutex.h"
+#include "memlog/internal/segment.h"
 #include "memlog/log.h"
 
 namespace memlog::internal {
@@ -39,6 +40,27 @@ struct ShardWrites {
                                              bool* wake)
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return log.AppendValidLocked(data, replica, wake);
+  }
+
+  // Prefetch hints for a write about to be made (Segment's
+  // PrefetchWriterLines() and PrefetchNextRecord()): the log's lines that a
+  // write touches and its active segment's writer lines. Before the writer
+  // lock is taken, so that these misses overlap the lock's own.
+  static void PrefetchBeforeLock(const Log& log) {
+    __builtin_prefetch(&log.mu_, 1);
+    __builtin_prefetch(&log.next_, 1);
+    if (const Segment* active = log.active_.load(std::memory_order_relaxed)) {
+      active->PrefetchWriterLines();
+    }
+  }
+  // Where the log's next record of `size` bytes goes, once the writer lock
+  // is held. REQUIRES: WriterLock(log) is held.
+  static void PrefetchNextRecord(const Log& log, size_t size)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (const Segment* active = log.active_.load(std::memory_order_relaxed);
+        active != nullptr && !active->full()) {
+      active->PrefetchNextRecord(size);
+    }
   }
 
   // Log::Trim() under WriterLock(log). REQUIRES: WriterLock(log) is held.

@@ -121,6 +121,8 @@ KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
         offsets.reserve(2 * offsets.capacity());
       }
     }
+    // Add() writes there once the log has taken the record.
+    __builtin_prefetch(offsets.data() + offsets.size(), 1);
     return found;
   }
   Entry* made = Entry::Make(key, hash);
