@@ -33,14 +33,15 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Create(Options options) try {
   return internal::OutOfMemoryError("a log");
 }
 
-Log::Log(Options options)
+Log::Log(Options options, std::shared_ptr<internal::HugePageArena> arena)
     : options_(std::move(options)),
       custom_clock_(static_cast<bool>(options_.clock)),
       has_max_age_(options_.max_age.has_value()),
       next_(options_.start_offset),
       start_offset_(options_.start_offset),
       earliest_(options_.start_offset),
-      notifier_(std::make_shared<internal::WriteNotifier>()) {}
+      notifier_(std::make_shared<internal::WriteNotifier>()),
+      arena_(std::move(arena)) {}
 
 Log::~Log() {
   // Pending requests are answered, so that no handler waits forever; their
@@ -507,7 +508,8 @@ Segment* Log::ClaimSpareSegment() {
     return nullptr;
   }
   auto* segment = new (std::nothrow)
-      Segment(options_.segment_size, options_.max_segment_bytes.value_or(0));
+      Segment(options_.segment_size, options_.max_segment_bytes.value_or(0),
+              arena_);
   if (segment == nullptr) return nullptr;
   segments_.push_back(segment);
   return segment;

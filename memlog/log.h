@@ -310,7 +310,10 @@ class Log {
   // own and run the notifications once that lock is released.
   friend struct internal::ShardWrites;
   friend class ReplicaWriter;
-  explicit Log(Options options);
+  // With `arena`, the segments' slot blocks and payload chunks come from it
+  // (a sharded log's shards share one: internal/huge_page_arena.h).
+  explicit Log(Options options,
+               std::shared_ptr<internal::HugePageArena> arena = nullptr);
 
   // Write() without running the NotifyWhenWritten() handlers; with
   // `replica` set, the replica write of memlog/replica.h.
@@ -487,6 +490,8 @@ class Log {
   // The NotifyWhenWritten() requests; shared with their handles, which may
   // outlive the log. Its own lock, never held with mu_.
   const std::shared_ptr<internal::WriteNotifier> notifier_;
+  // Where the segments' storage comes from; null: operator new.
+  const std::shared_ptr<internal::HugePageArena> arena_;
 };
 
 }  // namespace memlog

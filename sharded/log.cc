@@ -192,11 +192,12 @@ Log::Log(Options options, memlog::Options shard_options,
                     nullptr),
       shard_options_(std::move(shard_options)),
       empty_shard_(std::move(empty_shard)),
+      arena_(std::make_shared<memlog::internal::HugePageArena>()),
       shards_(new std::atomic<Shard*>[num_shards_]()) {}
 
 Log::~Log() {
   for (size_t i = 0; i < num_shards_; ++i) {
-    delete shards_[i].load(std::memory_order_relaxed);
+    Shard::Destroy(shards_[i].load(std::memory_order_relaxed), *arena_);
   }
 }
 
@@ -242,17 +243,15 @@ Shard* Log::ShardIfMade(size_t shard) const {
 Shard* Log::GetOrMakeShard(size_t shard) const {
   Shard* made = shards_[shard].load(std::memory_order_acquire);
   if (made != nullptr) return made;
-  std::unique_ptr<Shard> fresh;
-  try {
-    // Create() validated the options (it made empty_shard_ with them).
-    fresh = std::make_unique<Shard>(shard_options_);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-  if (shards_[shard].compare_exchange_strong(made, fresh.get(),
-                                             std::memory_order_seq_cst,
-                                             std::memory_order_acquire)) {
-    made = fresh.release();
+  // Create() validated the options (it made empty_shard_ with them).
+  Shard* const fresh = Shard::Make(shard_options_, arena_);
+  if (fresh == nullptr) return nullptr;
+  if (!shards_[shard].compare_exchange_strong(made, fresh,
+                                              std::memory_order_seq_cst,
+                                              std::memory_order_acquire)) {
+    Shard::Destroy(fresh, *arena_);
+  } else {
+    made = fresh;
     // Close() stores closed_ before it scans the shards, and this loads it
     // after installing the shard (both sequentially consistent): either the
     // scan finds this shard or this sees the flag, so no shard stays open

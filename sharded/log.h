@@ -379,6 +379,8 @@ class Log {
   // Never written: reads of an unused shard go to it, so that they fail
   // exactly as reads of an empty memlog::Log do.
   const std::unique_ptr<const memlog::Log> empty_shard_;
+  // Where the shards and their storage come from.
+  const std::shared_ptr<memlog::internal::HugePageArena> arena_;
   // The shards, owned, each made on first use: a compare-and-swap installs
   // it (from nullptr, once, with release) and readers load it with acquire.
   // A stale nullptr only makes a reader treat the shard as still empty.

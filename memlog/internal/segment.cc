@@ -7,8 +7,11 @@
 
 namespace memlog::internal {
 
-Segment::Segment(int64_t capacity, int64_t max_payload_storage)
-    : capacity_(capacity), max_payload_storage_(max_payload_storage) {
+Segment::Segment(int64_t capacity, int64_t max_payload_storage,
+                 std::shared_ptr<HugePageArena> arena)
+    : capacity_(capacity),
+      max_payload_storage_(max_payload_storage),
+      arena_(std::move(arena)) {
   MEMLOG_DCHECK(capacity >= 1 && capacity <= (int64_t{1} << 32),
                 "a segment's capacity is 1 to 2^32 records");
 }
@@ -66,16 +69,32 @@ int64_t GroupsFor(int64_t records, int64_t group_records) {
 
 }  // namespace
 
+void* Segment::AllocateBytes(size_t bytes) {
+  if (arena_ != nullptr) return arena_->Allocate(bytes);
+  return ::operator new(bytes, std::nothrow);
+}
+
+void Segment::FreeBytes(void* memory, size_t bytes) {
+  if (arena_ != nullptr) {
+    arena_->Free(memory, bytes);
+  } else {
+    ::operator delete(memory, bytes);
+  }
+}
+
+size_t Segment::BlockBytes(int block) const {
+  const int64_t records = BlockRecords(block);
+  return static_cast<size_t>(
+      GroupsFor(records, kGroupRecords) * static_cast<int64_t>(sizeof(Group)) +
+      records * static_cast<int64_t>(sizeof(Entry)));
+}
+
 bool Segment::AllocateBlock(int block) {
   MEMLOG_DCHECK(block < kMaxBlocks && blocks_[block] == nullptr,
                 "AllocateBlock() of a block that exists");
-  const int64_t records = BlockRecords(block);
-  const int64_t groups = GroupsFor(records, kGroupRecords);
-  const auto bytes = static_cast<size_t>(
-      groups * static_cast<int64_t>(sizeof(Group)) +
-      records * static_cast<int64_t>(sizeof(Entry)));
-  auto* const memory =
-      static_cast<char*>(::operator new[](bytes, std::nothrow));
+  const int64_t groups = GroupsFor(BlockRecords(block), kGroupRecords);
+  const size_t bytes = BlockBytes(block);
+  auto* const memory = static_cast<char*>(AllocateBytes(bytes));
   if (memory == nullptr) return false;
   for (int64_t g = 0; g < groups; ++g) {
     new (memory + g * static_cast<int64_t>(sizeof(Group))) Group{};
@@ -91,11 +110,14 @@ void Segment::FreeStorage() {
   for (int block = 0; block < kMaxBlocks; ++block) {
     if (blocks_[block] == nullptr) continue;
     const int64_t groups = GroupsFor(BlockRecords(block), kGroupRecords);
-    ::operator delete[](reinterpret_cast<char*>(blocks_[block]) -
-                        groups * static_cast<int64_t>(sizeof(Group)));
+    FreeBytes(reinterpret_cast<char*>(blocks_[block]) -
+                    groups * static_cast<int64_t>(sizeof(Group)),
+                BlockBytes(block));
     blocks_[block] = nullptr;
   }
-  for (size_t i = 0; i < chunks_; ++i) delete[] ChunkAt(i).bytes;
+  for (size_t i = 0; i < chunks_; ++i) {
+    FreeBytes(ChunkAt(i).bytes, ChunkAt(i).size);
+  }
   chunks_ = 0;
   for (Chunk*& directory : chunk_blocks_) {
     delete[] directory;
@@ -163,7 +185,7 @@ bool Segment::NextChunk(size_t size) {
       const Chunk& kept = ChunkAt(i);
       allocated_bytes_ -= static_cast<int64_t>(kept.size);
       payload_storage_bytes_ -= static_cast<int64_t>(kept.size);
-      delete[] kept.bytes;
+      FreeBytes(kept.bytes, kept.size);
     }
     chunks_ = 0;
     next_chunk_ = 0;
@@ -181,7 +203,7 @@ bool Segment::NextChunk(size_t size) {
       allocated_bytes_ += entries * static_cast<int64_t>(sizeof(Chunk));
     }
     const size_t chunk_size = NextChunkSize(size);
-    char* const bytes = new (std::nothrow) char[chunk_size];
+    auto* const bytes = static_cast<char*>(AllocateBytes(chunk_size));
     if (bytes == nullptr) return false;
     directory[address.index] = Chunk{bytes, chunk_size};
     ++chunks_;

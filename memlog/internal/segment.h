@@ -35,6 +35,10 @@
 // instead claimed exclusively by the writer and reused with the storage it
 // has, which is what keeps the write path free of allocation in the steady
 // state. Once the log is gone, the last reference frees the segment.
+//
+// Storage comes from operator new, or, for the shards of a sharded log, from
+// their shared HugePageArena (huge_page_arena.h), which the segment holds a
+// reference to so that it can free into it after its log is gone.
 
 #ifndef MEMLOG_INTERNAL_SEGMENT_H_
 #define MEMLOG_INTERNAL_SEGMENT_H_
@@ -45,10 +49,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <utility>
 
 #include "memlog/internal/assert.h"
+#include "memlog/internal/huge_page_arena.h"
 
 namespace memlog::internal {
 
@@ -67,8 +73,11 @@ class Segment {
   // room for `capacity` records whose payloads share at most
   // `max_payload_storage` bytes of chunks (0: no bound; a record larger than
   // the bound may still be stored alone). Allocates nothing until the first
-  // append. REQUIRES: 1 <= capacity <= 2^32.
-  explicit Segment(int64_t capacity, int64_t max_payload_storage = 0);
+  // append. Its slot blocks and payload chunks come from `arena` if given
+  // (a sharded log's shards share one), else from operator new.
+  // REQUIRES: 1 <= capacity <= 2^32.
+  explicit Segment(int64_t capacity, int64_t max_payload_storage = 0,
+                   std::shared_ptr<HugePageArena> arena = nullptr);
   ~Segment();
 
   Segment(const Segment&) = delete;
@@ -512,6 +521,12 @@ class Segment {
   bool NextChunk(size_t size);
   // Allocates the entries of block `block`; false if out of memory.
   bool AllocateBlock(int block);
+  // The bytes of block `block`: its group headers, then its entries.
+  size_t BlockBytes(int block) const;
+  // Storage from the arena, or from operator new without one. Allocate()
+  // returns nullptr if memory ran out.
+  void* AllocateBytes(size_t bytes);
+  void FreeBytes(void* memory, size_t bytes);
   bool FitsInStorage(size_t size) const;
   // Frees the blocks, the chunks and the directory.
   void FreeStorage();
@@ -570,6 +585,9 @@ class Segment {
   int64_t allocated_bytes_ = 0;
   int64_t payload_storage_bytes_ = 0;
   int64_t payload_bytes_ = 0;
+  // Where blocks and chunks come from; null: operator new. Held so that a
+  // segment a view keeps after its log is gone can still free into it.
+  const std::shared_ptr<HugePageArena> arena_;
 };
 
 // Holds one reference on a segment; movable and copyable.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <utility>
 
@@ -24,16 +25,34 @@ uint64_t KeyIndex::Hash(std::string_view key) {
   return XXH3_64bits(key.data(), key.size());
 }
 
-KeyIndex::Entry* KeyIndex::Entry::Make(std::string_view key, uint64_t hash) {
-  void* raw = ::operator new(sizeof(Entry) + key.size());
-  Entry* entry = new (raw) Entry(hash, static_cast<uint32_t>(key.size()));
+KeyIndex::Entry* KeyIndex::Entry::Make(memlog::internal::HugePageArena& arena,
+                                       std::string_view key, uint64_t hash) {
+  void* raw = arena.Allocate(sizeof(Entry) + key.size());
+  if (raw == nullptr) throw std::bad_alloc();
+  Entry* entry =
+      new (raw) Entry(arena, hash, static_cast<uint32_t>(key.size()));
   std::memcpy(static_cast<char*>(raw) + sizeof(Entry), key.data(), key.size());
   return entry;
 }
 
-void KeyIndex::Entry::Free(Entry* entry) {
+void KeyIndex::Entry::Free(memlog::internal::HugePageArena& arena,
+                           Entry* entry) {
+  const size_t bytes = sizeof(Entry) + entry->key_size_;
   entry->~Entry();
-  ::operator delete(entry);
+  arena.Free(entry, bytes);
+}
+
+KeyIndex::Bucket* KeyIndex::MakeTable(size_t capacity) {
+  void* raw = arena_.Allocate(capacity * sizeof(Bucket));
+  if (raw == nullptr) throw std::bad_alloc();
+  Bucket* table = static_cast<Bucket*>(raw);
+  std::uninitialized_default_construct_n(table, capacity);
+  return table;
+}
+
+void KeyIndex::FreeTable(Bucket* table, size_t capacity) {
+  if (table == nullptr) return;
+  arena_.Free(table, capacity * sizeof(Bucket));
 }
 
 bool KeyIndex::Entry::DropBelow(Offset earliest) {
@@ -53,8 +72,9 @@ bool KeyIndex::Entry::DropBelow(Offset earliest) {
 
 KeyIndex::~KeyIndex() {
   for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i) {
-    if (buckets_[i].entry != nullptr) Entry::Free(buckets_[i].entry);
+    if (buckets_[i].entry != nullptr) Entry::Free(arena_, buckets_[i].entry);
   }
+  FreeTable(buckets_, mask_ + 1);
 }
 
 size_t KeyIndex::Probe(std::string_view key, uint64_t hash) const {
@@ -74,7 +94,7 @@ const KeyIndex::Entry* KeyIndex::Find(std::string_view key) const {
 
 void KeyIndex::Grow() {
   const size_t capacity = buckets_ == nullptr ? kFirstCapacity : 2 * (mask_ + 1);
-  auto grown = std::make_unique<Bucket[]>(capacity);  // may throw: no change
+  Bucket* const grown = MakeTable(capacity);  // may throw: no change
   const size_t mask = capacity - 1;
   for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i) {
     if (buckets_[i].entry == nullptr) continue;
@@ -82,12 +102,13 @@ void KeyIndex::Grow() {
     while (grown[j].entry != nullptr) j = (j + 1) & mask;
     grown[j] = buckets_[i];
   }
-  buckets_ = std::move(grown);
+  FreeTable(buckets_, mask_ + 1);
+  buckets_ = grown;
   mask_ = mask;
 }
 
 void KeyIndex::Erase(size_t bucket) {
-  Entry::Free(buckets_[bucket].entry);
+  Entry::Free(arena_, buckets_[bucket].entry);
   --size_;
   // Backward-shift deletion: an entry later in the run moves into the hole
   // unless its home bucket lies cyclically after the hole.
@@ -109,7 +130,7 @@ KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
   if (buckets_ == nullptr || 2 * (size_ + 1) > mask_ + 1) Grow();
   Bucket& bucket = buckets_[Probe(key, hash)];
   if (Entry* found = bucket.entry; found != nullptr) {
-    std::vector<Offset>& offsets = found->offsets_;
+    Entry::OffsetList& offsets = found->offsets_;
     if (offsets.size() == offsets.capacity()) {
       if (found->head_ > 0) {
         // Room from the purged front, without allocating.
@@ -125,11 +146,11 @@ KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
     __builtin_prefetch(offsets.data() + offsets.size(), 1);
     return found;
   }
-  Entry* made = Entry::Make(key, hash);
+  Entry* made = Entry::Make(arena_, key, hash);
   try {
     made->offsets_.reserve(kFirstOffsets);
   } catch (...) {
-    Entry::Free(made);
+    Entry::Free(arena_, made);
     throw;
   }
   bucket = Bucket{hash, made};

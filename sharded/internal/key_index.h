@@ -15,9 +15,13 @@
 // for exactly the records the log retains, whatever made the log rotate
 // (count, bytes, age) and wherever its first segment started, and its memory
 // follows theirs: 8 bytes per record (up to twice that while a key's vector
-// has room to grow) plus one entry (64 bytes and the key) and two buckets
-// (32 bytes) per key. Finding a key's records is one probe and a binary
-// search; other keys are never scanned.
+// has room to grow) plus one entry (72 bytes and the key, in a block of the
+// next multiple of 64) and two buckets (32 bytes) per key. Finding a key's
+// records is one probe and a binary search; other keys are never scanned.
+//
+// Storage: the table, the entries and their offset lists come from the
+// shard's arena (memlog/internal/huge_page_arena.h), with the shard's
+// segments, so that few TLB entries cover a write's lines.
 //
 // Failure: Reserve() allocates everything the following Add() needs, so that
 // once the log has accepted a record, recording it cannot fail; a Reserve()
@@ -43,6 +47,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "memlog/internal/huge_page_arena.h"
 #include "memlog/log.h"
 
 namespace memlog::sharded::internal {
@@ -65,7 +70,8 @@ class KeyIndex {
   // One key's records; owned by the index.
   class Entry;
 
-  KeyIndex() = default;
+  // Takes its storage from `arena`, which must outlive the index.
+  explicit KeyIndex(memlog::internal::HugePageArena& arena) : arena_(arena) {}
   ~KeyIndex();
   KeyIndex(const KeyIndex&) = delete;
   KeyIndex& operator=(const KeyIndex&) = delete;
@@ -131,7 +137,13 @@ class KeyIndex {
   // probe run back so that no lookup stops short.
   void Erase(size_t bucket);
 
-  std::unique_ptr<Bucket[]> buckets_;
+  // The table's bucket array of `capacity` buckets, empty; throws
+  // std::bad_alloc.
+  Bucket* MakeTable(size_t capacity);
+  void FreeTable(Bucket* table, size_t capacity);
+
+  memlog::internal::HugePageArena& arena_;
+  Bucket* buckets_ = nullptr;
   size_t mask_ = 0;  // capacity - 1; 0 with no table
   size_t size_ = 0;  // entries
   // Offsets below this were dropped by FollowPurge().
@@ -150,10 +162,19 @@ class KeyIndex::Entry {
 
  private:
   friend class KeyIndex;
-  // Makes an entry with the key's bytes right after it, in one allocation.
-  static Entry* Make(std::string_view key, uint64_t hash);
-  static void Free(Entry* entry);
-  Entry(uint64_t hash, uint32_t key_size) : hash_(hash), key_size_(key_size) {}
+  using OffsetList =
+      std::vector<Offset, memlog::internal::ArenaAllocator<Offset>>;
+
+  // Makes an entry with the key's bytes right after it, in one block of
+  // `arena`; throws std::bad_alloc.
+  static Entry* Make(memlog::internal::HugePageArena& arena,
+                     std::string_view key, uint64_t hash);
+  static void Free(memlog::internal::HugePageArena& arena, Entry* entry);
+  Entry(memlog::internal::HugePageArena& arena, uint64_t hash,
+        uint32_t key_size)
+      : hash_(hash),
+        key_size_(key_size),
+        offsets_(memlog::internal::ArenaAllocator<Offset>(&arena)) {}
 
   // Drops the offsets below `earliest`; returns whether any is left.
   bool DropBelow(Offset earliest);
@@ -165,7 +186,7 @@ class KeyIndex::Entry {
   // overwritten when the vector is compacted.
   size_t head_ = 0;
   const uint32_t key_size_;
-  std::vector<Offset> offsets_;
+  OffsetList offsets_;
 };
 
 }  // namespace memlog::sharded::internal
