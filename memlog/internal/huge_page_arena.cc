@@ -3,8 +3,11 @@
 #include "memlog/internal/huge_page_arena.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <new>
 
 #include "memlog/internal/assert.h"
 
@@ -31,7 +34,7 @@ namespace memlog::internal {
 HugePageArena::~HugePageArena() {
   for (const Region& region : regions_) {
     MEMLOG_UNPOISON(region.memory, region.bytes);
-    ::operator delete(region.memory, region.alignment);
+    ::operator delete(region.memory, std::align_val_t{kBlockAlignment});
   }
 }
 
@@ -112,24 +115,27 @@ void HugePageArena::FreeRange(char* begin, size_t bytes) {
 bool HugePageArena::AddRegion(size_t bytes) {
   const size_t grown =
       regions_.size() >= 16
-          ? kHugePageBytes
-          : std::min(kFirstRegionBytes << regions_.size(), kHugePageBytes);
+          ? kMaxRegionBytes
+          : std::min(kFirstRegionBytes << regions_.size(), kMaxRegionBytes);
   const size_t region_bytes = std::max(grown, bytes);
-  const bool huge = region_bytes == kHugePageBytes;
   try {
     regions_.reserve(regions_.size() + 1);
   } catch (const std::bad_alloc&) {
     return false;
   }
-  const std::align_val_t alignment{huge ? kHugePageBytes : kBlockAlignment};
-  void* const memory = ::operator new(region_bytes, alignment, std::nothrow);
+  void* const memory = ::operator new(
+      region_bytes, std::align_val_t{kBlockAlignment}, std::nothrow);
   if (memory == nullptr) return false;
-  if (huge) {
-    // A hint: without transparent huge pages the region works the same, in
-    // small pages.
-    madvise(memory, region_bytes, MADV_HUGEPAGE);
+  if (region_bytes >= kMinHugeRegionBytes) {
+    // A hint, for the region's whole pages: without transparent huge pages
+    // the region works the same, in small pages.
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<uintptr_t>(memory);
+    const uintptr_t first = (begin + page - 1) & ~(page - 1);
+    const uintptr_t last = (begin + region_bytes) & ~(page - 1);
+    madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
   }
-  regions_.push_back(Region{memory, region_bytes, alignment});
+  regions_.push_back(Region{memory, region_bytes});
   MEMLOG_POISON(memory, region_bytes);
   FreeRange(next_, static_cast<size_t>(end_ - next_));
   next_ = static_cast<char*>(memory);

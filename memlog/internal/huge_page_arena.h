@@ -11,11 +11,14 @@
 // nested one in a virtual machine). Out of 2 MiB regions marked
 // MADV_HUGEPAGE, a few hundred TLB entries cover every shard.
 //
-// Design: regions come from the global operator new, aligned to their size,
-// so that the process's allocator (and anything hooked into it) sees them.
-// They grow geometrically from kFirstRegionBytes to kHugePageBytes, so that
-// a log holding little takes little; only regions of kHugePageBytes are
-// marked for huge pages. Blocks are carved from the newest region by bumping
+// Design: regions come from the global operator new, so that the process's
+// allocator (and anything hooked into it) sees them. They grow geometrically
+// from kFirstRegionBytes to kMaxRegionBytes, so that a log holding little
+// takes little; regions of at least kMinHugeRegionBytes are marked
+// MADV_HUGEPAGE, and the kernel backs the 2 MiB-aligned frames that lie
+// wholly inside one with huge pages (7 of 8 in a 16 MiB region; asking
+// operator new for 2 MiB alignment instead would cost a 2 MiB gap per
+// region). Blocks are carved from the newest region by bumping
 // a pointer; a freed block goes to the free list of its size class (64-byte
 // steps below 4 KiB, 4 KiB steps up to kMaxBlockBytes) and is handed out
 // again for the next block of that class. Larger blocks go to operator new
@@ -35,7 +38,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -49,7 +51,8 @@ class HugePageArena {
   static constexpr size_t kBlockAlignment = 64;
   static constexpr size_t kMaxBlockBytes = size_t{256} << 10;
   static constexpr size_t kFirstRegionBytes = size_t{32} << 10;
-  static constexpr size_t kHugePageBytes = size_t{2} << 20;
+  static constexpr size_t kMaxRegionBytes = size_t{16} << 20;
+  static constexpr size_t kMinHugeRegionBytes = size_t{4} << 20;
 
   HugePageArena() = default;
   // Returns the regions. REQUIRES: every block was freed.
@@ -95,42 +98,11 @@ class HugePageArena {
   struct Region {
     void* memory;
     size_t bytes;
-    std::align_val_t alignment;
   };
   std::vector<Region> regions_ ABSL_GUARDED_BY(mu_);
   char* next_ ABSL_GUARDED_BY(mu_) = nullptr;
   char* end_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::array<FreeBlock*, kClasses> free_ ABSL_GUARDED_BY(mu_){};
-};
-
-// A standard allocator over an arena, for containers of a shard's storage.
-// Throws std::bad_alloc when the arena returns nullptr.
-template <typename T>
-class ArenaAllocator {
- public:
-  using value_type = T;
-
-  explicit ArenaAllocator(HugePageArena* arena) : arena_(arena) {}
-  template <typename U>
-  ArenaAllocator(const ArenaAllocator<U>& other) : arena_(other.arena()) {}
-
-  T* allocate(size_t n) {
-    static_assert(alignof(T) <= HugePageArena::kBlockAlignment);
-    if (n > SIZE_MAX / sizeof(T)) throw std::bad_alloc();
-    void* block = arena_->Allocate(n * sizeof(T));
-    if (block == nullptr) throw std::bad_alloc();
-    return static_cast<T*>(block);
-  }
-  void deallocate(T* block, size_t n) { arena_->Free(block, n * sizeof(T)); }
-
-  HugePageArena* arena() const { return arena_; }
-
-  friend bool operator==(const ArenaAllocator& a, const ArenaAllocator& b) {
-    return a.arena_ == b.arena_;
-  }
-
- private:
-  HugePageArena* arena_;
 };
 
 }  // namespace memlog::internal

@@ -29,8 +29,7 @@ KeyIndex::Entry* KeyIndex::Entry::Make(memlog::internal::HugePageArena& arena,
                                        std::string_view key, uint64_t hash) {
   void* raw = arena.Allocate(sizeof(Entry) + key.size());
   if (raw == nullptr) throw std::bad_alloc();
-  Entry* entry =
-      new (raw) Entry(arena, hash, static_cast<uint32_t>(key.size()));
+  Entry* entry = new (raw) Entry(hash, static_cast<uint32_t>(key.size()));
   std::memcpy(static_cast<char*>(raw) + sizeof(Entry), key.data(), key.size());
   return entry;
 }
@@ -130,7 +129,7 @@ KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
   if (buckets_ == nullptr || 2 * (size_ + 1) > mask_ + 1) Grow();
   Bucket& bucket = buckets_[Probe(key, hash)];
   if (Entry* found = bucket.entry; found != nullptr) {
-    Entry::OffsetList& offsets = found->offsets_;
+    std::vector<Offset>& offsets = found->offsets_;
     if (offsets.size() == offsets.capacity()) {
       if (found->head_ > 0) {
         // Room from the purged front, without allocating.

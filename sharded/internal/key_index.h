@@ -15,13 +15,16 @@
 // for exactly the records the log retains, whatever made the log rotate
 // (count, bytes, age) and wherever its first segment started, and its memory
 // follows theirs: 8 bytes per record (up to twice that while a key's vector
-// has room to grow) plus one entry (72 bytes and the key, in a block of the
+// has room to grow) plus one entry (64 bytes and the key, in a block of the
 // next multiple of 64) and two buckets (32 bytes) per key. Finding a key's
 // records is one probe and a binary search; other keys are never scanned.
 //
-// Storage: the table, the entries and their offset lists come from the
-// shard's arena (memlog/internal/huge_page_arena.h), with the shard's
-// segments, so that few TLB entries cover a write's lines.
+// Storage: the table and the entries come from the shard's arena
+// (memlog/internal/huge_page_arena.h), with the shard's segments, so that
+// few TLB entries cover a write's lines. The offset lists come from
+// operator new: they grow by doubling, and malloc reuses the buffers they
+// leave for blocks of other sizes, which the arena's free lists would keep
+// unused.
 //
 // Failure: Reserve() allocates everything the following Add() needs, so that
 // once the log has accepted a record, recording it cannot fail; a Reserve()
@@ -162,19 +165,12 @@ class KeyIndex::Entry {
 
  private:
   friend class KeyIndex;
-  using OffsetList =
-      std::vector<Offset, memlog::internal::ArenaAllocator<Offset>>;
-
   // Makes an entry with the key's bytes right after it, in one block of
   // `arena`; throws std::bad_alloc.
   static Entry* Make(memlog::internal::HugePageArena& arena,
                      std::string_view key, uint64_t hash);
   static void Free(memlog::internal::HugePageArena& arena, Entry* entry);
-  Entry(memlog::internal::HugePageArena& arena, uint64_t hash,
-        uint32_t key_size)
-      : hash_(hash),
-        key_size_(key_size),
-        offsets_(memlog::internal::ArenaAllocator<Offset>(&arena)) {}
+  Entry(uint64_t hash, uint32_t key_size) : hash_(hash), key_size_(key_size) {}
 
   // Drops the offsets below `earliest`; returns whether any is left.
   bool DropBelow(Offset earliest);
@@ -186,7 +182,7 @@ class KeyIndex::Entry {
   // overwritten when the vector is compacted.
   size_t head_ = 0;
   const uint32_t key_size_;
-  OffsetList offsets_;
+  std::vector<Offset> offsets_;
 };
 
 }  // namespace memlog::sharded::internal
