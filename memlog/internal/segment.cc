@@ -78,7 +78,7 @@ void Segment::FreeBytes(void* memory, size_t bytes) {
   if (arena_ != nullptr) {
     arena_->Free(memory, bytes);
   } else {
-    ::operator delete(memory, bytes);
+    ::operator delete(memory);
   }
 }
 
