@@ -18,10 +18,10 @@
 // MADV_HUGEPAGE, and the kernel backs the 2 MiB-aligned frames that lie
 // wholly inside one with huge pages (7 of 8 in a 16 MiB region; asking
 // operator new for 2 MiB alignment instead would cost a 2 MiB gap per
-// region). Blocks are carved from the newest region by bumping
-// a pointer; a freed block goes to the free list of its size class (64-byte
-// steps below 4 KiB, 4 KiB steps up to kMaxBlockBytes) and is handed out
-// again for the next block of that class. Larger blocks go to operator new
+// region). Blocks are carved from the newest region by bumping a pointer; a
+// freed block goes to the free list of its size class (64-byte steps below
+// 4 KiB, 4 KiB steps up to kMaxBlockBytes) and is handed out again for the
+// next block of that class. Larger blocks go to operator new
 // directly. Regions are returned when the arena is destroyed, which happens
 // when its last holder lets go: the sharded log, and every segment (a view
 // may keep one after the log is gone).

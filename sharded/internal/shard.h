@@ -15,8 +15,8 @@
 // NotifyWhenWritten(), WaitFor()) is made under it.
 //
 // Storage: a sharded log's shards, their segments' slot blocks and payload
-// chunks, and their key indexes all come from one HugePageArena (see
-// memlog/internal/huge_page_arena.h for why).
+// chunks, and their key indexes' tables and entries come from one
+// HugePageArena (see memlog/internal/huge_page_arena.h for why).
 
 #ifndef MEMLOG_SHARDED_INTERNAL_SHARD_H_
 #define MEMLOG_SHARDED_INTERNAL_SHARD_H_
