@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "memlog/internal/errors.h"
+#include "memlog/internal/record_pieces.h"
 #include "memlog/internal/write_notifier.h"
 #include "memlog/replica.h"
 
@@ -169,8 +170,9 @@ absl::StatusOr<Offset> Log::Append(
   return WriteFailed(internal::OutOfMemoryError("the write's status"));
 }
 
+template <typename Bytes>
 absl::StatusOr<Offset> Log::AppendValidLocked(
-    std::string_view data, const internal::ReplicaPosition* replica,
+    Bytes data, const internal::ReplicaPosition* replica,
     bool* wake_streams) {
   *wake_streams = false;
   if (closed_) {
@@ -340,10 +342,12 @@ absl::Status Log::AppendBatchLocked(absl::Span<const std::string_view> records,
   return absl::OkStatus();
 }
 
-absl::Status Log::AppendLocked(std::string_view data, int64_t created,
-                               Offset offset, bool count_bytes) {
+template <typename Bytes>
+absl::Status Log::AppendLocked(Bytes data, int64_t created, Offset offset,
+                               bool count_bytes) {
+  const size_t size = internal::RecordSize(data);
   Segment* active = active_.load(std::memory_order_relaxed);
-  if (active == nullptr || active->full() || !active->Fits(data.size())) {
+  if (active == nullptr || active->full() || !active->Fits(size)) {
     const PurgeReason reason = active == nullptr || active->full()
                                    ? PurgeReason::kCount
                                    : PurgeReason::kBytes;
@@ -354,15 +358,20 @@ absl::Status Log::AppendLocked(std::string_view data, int64_t created,
   }
   if (!active->Append(data, created)) {
     return internal::OutOfMemoryError(
-        absl::StrCat("a record of ", data.size(), " bytes"));
+        absl::StrCat("a record of ", size, " bytes"));
   }
   if (count_bytes) {
     bytes_written_.store(bytes_written_.load(std::memory_order_relaxed) +
-                             static_cast<int64_t>(data.size()),
+                             static_cast<int64_t>(size),
                          std::memory_order_relaxed);
   }
   return absl::OkStatus();
 }
+
+// A sharded log's shards store their records as pieces (ShardWrites).
+template absl::StatusOr<Offset> Log::AppendValidLocked<internal::RecordPieces>(
+    internal::RecordPieces data, const internal::ReplicaPosition* replica,
+    bool* wake_streams);
 
 bool Log::PurgeByAge(int64_t now) {
   // Saturating: a max_age reaching before 1677 purges nothing.

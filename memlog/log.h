@@ -321,8 +321,11 @@ class Log {
                                 const internal::ReplicaPosition* replica);
   // Append() of valid data (ValidateRecordData), under the writer lock;
   // sets `*wake_streams` if WakeWaiters() must follow once it is released.
+  // `Bytes` is a std::string_view or an internal::RecordPieces (defined, and
+  // instantiated for both, in log.cc).
+  template <typename Bytes>
   absl::StatusOr<Offset> AppendValidLocked(
-      std::string_view data, const internal::ReplicaPosition* replica,
+      Bytes data, const internal::ReplicaPosition* replica,
       bool* wake_streams) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Trim() under the writer lock.
   absl::Status TrimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -359,8 +362,10 @@ class Log {
   enum class PurgeReason { kCount, kBytes, kAge };
   // Stores `data` at offset `offset` (the next one) with `created`,
   // rotating first if the active segment is full or the record does not fit
-  // its byte bound; returns the IsOutOfMemory status, or OK.
-  absl::Status AppendLocked(std::string_view data, int64_t created,
+  // its byte bound; returns the IsOutOfMemory status, or OK. `Bytes` as for
+  // AppendValidLocked().
+  template <typename Bytes>
+  absl::Status AppendLocked(Bytes data, int64_t created,
                             Offset offset, bool count_bytes = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores `records` from offset `first` (the next one), all with `created`,

@@ -31,10 +31,6 @@ using ::memlog::internal::ShardWrites;
 // short hold of the shard's lock, with the records read outside it.
 constexpr size_t kChunk = 64;
 
-// Writes encode into a per-thread buffer; one that grew past this is released
-// after the write, so a rare huge record does not pin its size per thread.
-constexpr size_t kKeptBufferBytes = size_t{64} << 10;
-
 absl::Status CheckKey(std::string_view key) {
   if (key.empty()) {
     return MakeError(ErrorKind::kInvalidKey,
@@ -82,8 +78,10 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
                                     uint64_t hash, std::string_view data,
                                     const ReplicaAt* replica, bool* wake)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
-  thread_local std::string buffer;
-  const std::string_view stored = internal::EncodeRecord(key, data, &buffer);
+  // The key and the data are copied once, straight into the segment.
+  const internal::KeyPrefix prefix = internal::EncodeKeyPrefix(key.size());
+  const memlog::internal::RecordPieces stored =
+      internal::StoredPieces(prefix, key, data);
   // The index's and the segment's lines load together, not one after the
   // other.
   shard.index.PrefetchBucket(hash);
@@ -119,7 +117,6 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
   // A write purges by count, bytes or age, and may purge even when it fails
   // (a rotation that then ran out of memory): the index follows the log.
   shard.index.FollowPurge(ShardWrites::EarliestRetained(log));
-  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
   return offset;
 }
 

@@ -219,8 +219,7 @@ bool Segment::NextChunk(size_t size) {
   return true;
 }
 
-bool Segment::StoreSlow(std::string_view data, int64_t created_unix_nanos) {
-  const size_t size = data.size();
+char* Segment::StoreSlow(size_t size, int64_t created_unix_nanos) {
   const auto j = static_cast<uint32_t>(count_ & kGroupMask);
   Entry* entry = next_entry_;
   Group* group = group_;
@@ -228,13 +227,13 @@ bool Segment::StoreSlow(std::string_view data, int64_t created_unix_nanos) {
     const SlotAddress address = AddressOf(count_);
     MEMLOG_DCHECK(address.block < kMaxBlocks, "a record past 2^32");
     if (blocks_[address.block] == nullptr && !AllocateBlock(address.block)) {
-      return false;
+      return nullptr;
     }
     entry = &blocks_[address.block][address.index];
     group = &GroupOf(blocks_[address.block], address.index);
   }
   const bool new_chunk = static_cast<size_t>(fill_end_ - fill_) < size;
-  if (new_chunk && !NextChunk(size)) return false;
+  if (new_chunk && !NextChunk(size)) return nullptr;
   // Nothing fails from here on.
   if (j == 0) {
     group->base[0] = fill_;
@@ -256,7 +255,7 @@ bool Segment::StoreSlow(std::string_view data, int64_t created_unix_nanos) {
         group->starts.load(std::memory_order_relaxed) | (uint32_t{1} << j),
         std::memory_order_relaxed);
   }
-  std::memcpy(fill_, data.data(), size);
+  char* const place = fill_;
   fill_ += size;
   entry->created = created_unix_nanos;
   MEMLOG_DCHECK(fill_ - origin_ - 1 <= kEndMask, "a chunk over 1 GiB");
@@ -265,7 +264,7 @@ bool Segment::StoreSlow(std::string_view data, int64_t created_unix_nanos) {
   group_ = group;
   payload_bytes_ += static_cast<int64_t>(size);
   ++count_;
-  return true;
+  return place;
 }
 
 size_t Segment::AppendBatch(const std::string_view* records, size_t n,

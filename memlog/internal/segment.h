@@ -55,6 +55,7 @@
 
 #include "memlog/internal/assert.h"
 #include "memlog/internal/huge_page_arena.h"
+#include "memlog/internal/record_pieces.h"
 
 namespace memlog::internal {
 
@@ -152,10 +153,12 @@ class Segment {
     return refs_.load(std::memory_order_relaxed) == kClaimed;
   }
 
-  // Copies `data` into the segment as its next record and publishes it.
-  // Returns false, changing nothing, if memory could not be allocated.
-  // REQUIRES: live, !full(), !data.empty().
-  bool Append(std::string_view data, int64_t created_unix_nanos) {
+  // Copies `data` (a std::string_view or a RecordPieces) into the segment as
+  // its next record and publishes it. Returns false, changing nothing, if
+  // memory could not be allocated.
+  // REQUIRES: live, !full(), RecordSize(data) > 0.
+  template <typename Bytes>
+  bool Append(const Bytes& data, int64_t created_unix_nanos) {
     if (!Store(data, created_unix_nanos)) return false;
     Publish();
     return true;
@@ -490,17 +493,21 @@ class Segment {
   // (the group is started and the chunk being filled has room), the rest in
   // StoreSlow(). Returns false, changing nothing, if memory could not be
   // allocated.
-  bool Store(std::string_view data, int64_t created_unix_nanos) {
+  template <typename Bytes>
+  bool Store(const Bytes& data, int64_t created_unix_nanos) {
+    const size_t size = RecordSize(data);
     MEMLOG_DCHECK(!full(), "Append() to a full segment");
-    MEMLOG_DCHECK(!data.empty(), "Append() of an empty record");
+    MEMLOG_DCHECK(size > 0, "Append() of an empty record");
     MEMLOG_DCHECK((refs_.load(std::memory_order_relaxed) & ~kOrphaned) > 0,
                   "Append() to a segment that is not live");
-    const size_t size = data.size();
     if ((count_ & kGroupMask) == 0 ||
         static_cast<size_t>(fill_end_ - fill_) < size) [[unlikely]] {
-      return StoreSlow(data, created_unix_nanos);
+      char* const place = StoreSlow(size, created_unix_nanos);
+      if (place == nullptr) return false;
+      CopyRecord(data, place);
+      return true;
     }
-    std::memcpy(fill_, data.data(), size);
+    CopyRecord(data, fill_);
     fill_ += size;
     next_entry_->created = created_unix_nanos;
     next_entry_->where =
@@ -514,7 +521,10 @@ class Segment {
   // load `published_`.
   void Publish() { published_.store(count_, std::memory_order_release); }
 
-  bool StoreSlow(std::string_view data, int64_t created_unix_nanos);
+  // Store() of a record of `size` bytes that starts a group or a chunk:
+  // stores all but its bytes, and returns where they go (nullptr, changing
+  // nothing, if memory could not be allocated).
+  char* StoreSlow(size_t size, int64_t created_unix_nanos);
   // Makes the next chunk in the directory, one with room for `size` bytes,
   // the one being filled. Returns false, changing nothing that readers see,
   // if memory could not be allocated.

@@ -12,12 +12,12 @@
 #ifndef MEMLOG_INTERNAL_SHARD_WRITES_H_
 #define MEMLOG_INTERNAL_SHARD_WRITES_H_
 
-#include <string_view>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "memlog/internal/mutex.h"
+#include "memlog/internal/record_pieces.h"
 #include "memlog/internal/segment.h"
 #include "memlog/log.h"
 
@@ -30,12 +30,13 @@ struct ShardWrites {
     return log.mu_;
   }
 
-  // Write() under WriterLock(log), without waking streams or running
-  // handlers; with `replica`, the replica write of memlog/replica.h. Sets
-  // `*wake` if Wake(log) must follow once the lock is released.
-  // REQUIRES: WriterLock(log) is held, and ValidateRecordData(data,
-  // log.options().max_record_bytes) is OK.
-  static absl::StatusOr<Offset> AppendLocked(Log& log, std::string_view data,
+  // Write() of the record `data` holds in pieces, under WriterLock(log),
+  // without waking streams or running handlers; with `replica`, the replica
+  // write of memlog/replica.h. Sets `*wake` if Wake(log) must follow once the
+  // lock is released. REQUIRES: WriterLock(log) is held, and the record's
+  // size is between 1 and log.options().max_record_bytes.
+  static absl::StatusOr<Offset> AppendLocked(Log& log,
+                                             const RecordPieces& data,
                                              const ReplicaPosition* replica,
                                              bool* wake)
       ABSL_NO_THREAD_SAFETY_ANALYSIS {

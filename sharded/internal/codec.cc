@@ -3,7 +3,6 @@
 #include "sharded/internal/codec.h"
 
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -26,24 +25,6 @@ size_t LengthPrefixSize(size_t key_size) {
 
 size_t EncodedSize(std::string_view key, std::string_view data) {
   return LengthPrefixSize(key.size()) + key.size() + data.size();
-}
-
-std::string_view EncodeRecord(std::string_view key, std::string_view data,
-                              std::string* buffer) {
-  const size_t size = EncodedSize(key, data);
-  // Written through a pointer: a buffer kept at its largest size makes this
-  // two copies and the prefix, with no bookkeeping per byte.
-  if (buffer->size() < size) buffer->resize(size);
-  char* out = buffer->data();
-  size_t length = key.size();
-  while (length >= 0x80) {
-    *out++ = static_cast<char>((length & 0x7f) | 0x80);
-    length >>= 7;
-  }
-  *out++ = static_cast<char>(length);
-  std::memcpy(out, key.data(), key.size());
-  std::memcpy(out + key.size(), data.data(), data.size());
-  return {buffer->data(), size};
 }
 
 absl::StatusOr<KeySpan> DecodeKey(std::string_view stored) {

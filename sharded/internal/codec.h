@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "memlog/internal/record_pieces.h"
 #include "memlog/record.h"
 #include "sharded/record.h"
 
@@ -29,11 +30,35 @@ inline constexpr size_t kMaxLengthPrefixBytes = 3;
 // Returns the size of the stored form of a record.
 size_t EncodedSize(std::string_view key, std::string_view data);
 
-// Writes the stored form of a record into `*buffer`, growing it if it is
-// too small (never shrinking it), and returns the bytes written.
-// REQUIRES: key.size() <= kMaxKeyBytes.
-std::string_view EncodeRecord(std::string_view key, std::string_view data,
-                              std::string* buffer);
+// A key's length prefix, as stored before the key.
+struct KeyPrefix {
+  char bytes[kMaxLengthPrefixBytes];
+  size_t size;
+
+  std::string_view view() const { return {bytes, size}; }
+};
+
+// Returns the length prefix of a key of `key_size` bytes. Inline: every
+// write of a keyed record runs it. REQUIRES: key_size <= kMaxKeyBytes.
+inline KeyPrefix EncodeKeyPrefix(size_t key_size) {
+  KeyPrefix prefix;
+  prefix.size = 0;
+  while (key_size >= 0x80) {
+    prefix.bytes[prefix.size++] = static_cast<char>((key_size & 0x7f) | 0x80);
+    key_size >>= 7;
+  }
+  prefix.bytes[prefix.size++] = static_cast<char>(key_size);
+  return prefix;
+}
+
+// The stored form of a record, as the pieces that the shard's segment copies
+// straight into place. Refers to `prefix` (EncodeKeyPrefix(key.size())),
+// `key` and `data`, which must outlive the pieces.
+inline memlog::internal::RecordPieces StoredPieces(const KeyPrefix& prefix,
+                                                   std::string_view key,
+                                                   std::string_view data) {
+  return {prefix.view(), key, data};
+}
 
 // Where the key lies within a stored record.
 struct KeySpan {
