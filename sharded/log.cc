@@ -84,7 +84,7 @@ absl::StatusOr<Offset> WriteToShard(Shard& shard, std::string_view key,
       internal::StoredPieces(prefix, key, data);
   // The index's and the segment's lines load together, not one after the
   // other.
-  shard.index.PrefetchBucket(hash);
+  shard.index.PrefetchEntry(hash);
   ShardWrites::PrefetchNextRecord(shard.log, stored.size());
   internal::KeyIndex::Entry* entry;
   try {

@@ -170,6 +170,29 @@ TEST(ShardedLogTest, KeysAndDataMayHoldAnyBytes) {
   EXPECT_EQ(record->data, data);
 }
 
+TEST(ShardedLogTest, KeysDifferingOnlyInLengthOrLastByteAreDistinct) {
+  // One shard, so that the keys share its index, which holds keys of up to
+  // 16 bytes in its entries and longer ones apart.
+  std::unique_ptr<Log> log = SharedShardLog();
+  const std::string sixteen(16, 'k');
+  const std::vector<std::string> keys = {
+      std::string(15, 'k'), sixteen,        sixteen + "k",
+      sixteen + "l",        std::string(1, 'k'), std::string(300, 'k')};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& key : keys) MustWrite(*log, key, key);
+  }
+  for (const std::string& key : keys) {
+    absl::StatusOr<OffsetRange> range = log->Range(key);
+    ASSERT_TRUE(range.ok()) << range.status();
+    absl::StatusOr<Record> record = log->Read(key, range->latest);
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->key, key);
+    EXPECT_EQ(record->data, key);
+    EXPECT_EQ(range->latest - range->earliest,
+              2 * static_cast<Offset>(keys.size()));
+  }
+}
+
 TEST(ShardedLogTest, RejectsAnEmptyKey) {
   std::unique_ptr<Log> log = Log::Create().value();
   absl::StatusOr<Offset> offset = log->Write("", "data");

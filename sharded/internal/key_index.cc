@@ -3,6 +3,7 @@
 #include "sharded/internal/key_index.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -14,10 +15,14 @@ namespace memlog::sharded::internal {
 namespace {
 
 constexpr size_t kFirstCapacity = 16;
-constexpr size_t kFirstOffsets = 4;
-// A vector whose purged front is at least this long, and at least half of
+constexpr uint8_t kFirstOffsetsLog2 = 2;  // 4 offsets
+// A buffer whose purged front is at least this long, and at least half of
 // it, is compacted: each offset is moved at most once, amortised O(1).
 constexpr size_t kCompactAfter = 32;
+
+Offset* AllocateOffsets(size_t capacity) {
+  return static_cast<Offset*>(::operator new(capacity * sizeof(Offset)));
+}
 
 }  // namespace
 
@@ -25,62 +30,56 @@ uint64_t KeyIndex::Hash(std::string_view key) {
   return XXH3_64bits(key.data(), key.size());
 }
 
-KeyIndex::Entry* KeyIndex::Entry::Make(memlog::internal::HugePageArena& arena,
-                                       std::string_view key, uint64_t hash) {
-  void* raw = arena.Allocate(sizeof(Entry) + key.size());
+KeyIndex::Entry* KeyIndex::MakeTable(size_t capacity) {
+  void* raw = arena_.Allocate(capacity * sizeof(Entry));
   if (raw == nullptr) throw std::bad_alloc();
-  Entry* entry = new (raw) Entry(hash, static_cast<uint32_t>(key.size()));
-  std::memcpy(static_cast<char*>(raw) + sizeof(Entry), key.data(), key.size());
-  return entry;
-}
-
-void KeyIndex::Entry::Free(memlog::internal::HugePageArena& arena,
-                           Entry* entry) {
-  const size_t bytes = sizeof(Entry) + entry->key_size_;
-  entry->~Entry();
-  arena.Free(entry, bytes);
-}
-
-KeyIndex::Bucket* KeyIndex::MakeTable(size_t capacity) {
-  void* raw = arena_.Allocate(capacity * sizeof(Bucket));
-  if (raw == nullptr) throw std::bad_alloc();
-  Bucket* table = static_cast<Bucket*>(raw);
-  std::uninitialized_default_construct_n(table, capacity);
+  Entry* table = static_cast<Entry*>(raw);
+  std::uninitialized_value_construct_n(table, capacity);
   return table;
 }
 
-void KeyIndex::FreeTable(Bucket* table, size_t capacity) {
+void KeyIndex::FreeTable(Entry* table, size_t capacity) {
   if (table == nullptr) return;
-  arena_.Free(table, capacity * sizeof(Bucket));
+  arena_.Free(table, capacity * sizeof(Entry));
+}
+
+void KeyIndex::FreeEntry(Entry& entry) {
+  ::operator delete(entry.offsets_);
+  if (entry.key_size() > Entry::kInlineKeyBytes) {
+    arena_.Free(entry.key_.pointer, entry.key_size());
+  }
+  entry = Entry();
 }
 
 bool KeyIndex::Entry::DropBelow(Offset earliest) {
-  const auto begin = offsets_.begin() + static_cast<ptrdiff_t>(head_);
-  const auto kept = std::lower_bound(begin, offsets_.end(), earliest);
-  const auto dropped = static_cast<size_t>(kept - begin);
+  Offset* const begin = offsets_ + head_;
+  Offset* const end = offsets_ + size_;
+  Offset* const kept = std::lower_bound(begin, end, earliest);
+  const auto dropped = static_cast<uint64_t>(kept - begin);
   first_seq_ += static_cast<int64_t>(dropped);
-  head_ += dropped;
-  if (head_ == offsets_.size()) return false;
-  if (head_ >= kCompactAfter && 2 * head_ >= offsets_.size()) {
-    offsets_.erase(offsets_.begin(),
-                   offsets_.begin() + static_cast<ptrdiff_t>(head_));
+  const uint64_t head = head_ + dropped;
+  if (head == size_) return false;
+  if ((head >= kCompactAfter && 2 * head >= size_) || head > UINT32_MAX) {
+    std::memmove(offsets_, kept, (size_ - head) * sizeof(Offset));
+    size_ -= head;
     head_ = 0;
+  } else {
+    head_ = static_cast<uint32_t>(head);
   }
   return true;
 }
 
 KeyIndex::~KeyIndex() {
-  for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i) {
-    if (buckets_[i].entry != nullptr) Entry::Free(arena_, buckets_[i].entry);
+  for (size_t i = 0; table_ != nullptr && i <= mask_; ++i) {
+    if (table_[i].occupied()) FreeEntry(table_[i]);
   }
-  FreeTable(buckets_, mask_ + 1);
+  FreeTable(table_, mask_ + 1);
 }
 
 size_t KeyIndex::Probe(std::string_view key, uint64_t hash) const {
   for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-    const Bucket& bucket = buckets_[i];
-    if (bucket.entry == nullptr ||
-        (bucket.hash == hash && bucket.entry->key() == key)) {
+    const Entry& entry = table_[i];
+    if (!entry.occupied() || (entry.hash_ == hash && entry.key() == key)) {
       return i;
     }
   }
@@ -88,78 +87,93 @@ size_t KeyIndex::Probe(std::string_view key, uint64_t hash) const {
 
 const KeyIndex::Entry* KeyIndex::Find(std::string_view key) const {
   if (size_ == 0) return nullptr;
-  return buckets_[Probe(key, Hash(key))].entry;
+  const Entry& entry = table_[Probe(key, Hash(key))];
+  return entry.occupied() ? &entry : nullptr;
 }
 
 void KeyIndex::Grow() {
-  const size_t capacity = buckets_ == nullptr ? kFirstCapacity : 2 * (mask_ + 1);
-  Bucket* const grown = MakeTable(capacity);  // may throw: no change
+  const size_t capacity = table_ == nullptr ? kFirstCapacity : 2 * (mask_ + 1);
+  Entry* const grown = MakeTable(capacity);  // may throw: no change
   const size_t mask = capacity - 1;
-  for (size_t i = 0; buckets_ != nullptr && i <= mask_; ++i) {
-    if (buckets_[i].entry == nullptr) continue;
-    size_t j = buckets_[i].hash & mask;
-    while (grown[j].entry != nullptr) j = (j + 1) & mask;
-    grown[j] = buckets_[i];
+  for (size_t i = 0; table_ != nullptr && i <= mask_; ++i) {
+    if (!table_[i].occupied()) continue;
+    size_t j = table_[i].hash_ & mask;
+    while (grown[j].occupied()) j = (j + 1) & mask;
+    grown[j] = table_[i];  // moves the entry's storage with it
   }
-  FreeTable(buckets_, mask_ + 1);
-  buckets_ = grown;
+  FreeTable(table_, mask_ + 1);
+  table_ = grown;
   mask_ = mask;
 }
 
-void KeyIndex::Erase(size_t bucket) {
-  Entry::Free(arena_, buckets_[bucket].entry);
+void KeyIndex::Erase(size_t slot) {
+  FreeEntry(table_[slot]);
   --size_;
   // Backward-shift deletion: an entry later in the run moves into the hole
-  // unless its home bucket lies cyclically after the hole.
-  size_t hole = bucket;
-  for (size_t i = (hole + 1) & mask_; buckets_[i].entry != nullptr;
+  // unless its home slot lies cyclically after the hole.
+  size_t hole = slot;
+  for (size_t i = (hole + 1) & mask_; table_[i].occupied();
        i = (i + 1) & mask_) {
-    const size_t home = buckets_[i].hash & mask_;
+    const size_t home = table_[i].hash_ & mask_;
     const bool home_after_hole =
         hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
     if (!home_after_hole) {
-      buckets_[hole] = buckets_[i];
+      table_[hole] = table_[i];
       hole = i;
     }
   }
-  buckets_[hole] = Bucket();
+  table_[hole] = Entry();
 }
 
 KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
-  if (buckets_ == nullptr || 2 * (size_ + 1) > mask_ + 1) Grow();
-  Bucket& bucket = buckets_[Probe(key, hash)];
-  if (Entry* found = bucket.entry; found != nullptr) {
-    std::vector<Offset>& offsets = found->offsets_;
-    if (offsets.size() == offsets.capacity()) {
-      if (found->head_ > 0) {
+  if (table_ == nullptr || 2 * (size_ + 1) > mask_ + 1) Grow();
+  Entry& entry = table_[Probe(key, hash)];
+  if (entry.occupied()) {
+    if (entry.size_ == entry.capacity()) {
+      if (entry.head_ > 0) {
         // Room from the purged front, without allocating.
-        offsets.erase(offsets.begin(),
-                      offsets.begin() + static_cast<ptrdiff_t>(found->head_));
-        found->head_ = 0;
+        entry.size_ -= entry.head_;
+        std::memmove(entry.offsets_, entry.offsets_ + entry.head_,
+                     entry.size_ * sizeof(Offset));
+        entry.head_ = 0;
       } else {
-        // Geometric growth, as push_back's; may throw, changing nothing.
-        offsets.reserve(2 * offsets.capacity());
+        // Geometric growth; may throw, changing nothing.
+        Offset* const grown = AllocateOffsets(2 * entry.capacity());
+        std::memcpy(grown, entry.offsets_, entry.size_ * sizeof(Offset));
+        ::operator delete(entry.offsets_);
+        entry.offsets_ = grown;
+        ++entry.capacity_log2_;
       }
     }
     // Add() writes there once the log has taken the record.
-    __builtin_prefetch(offsets.data() + offsets.size(), 1);
-    return found;
+    __builtin_prefetch(entry.offsets_ + entry.size_, 1);
+    return &entry;
   }
-  Entry* made = Entry::Make(arena_, key, hash);
-  try {
-    made->offsets_.reserve(kFirstOffsets);
-  } catch (...) {
-    Entry::Free(arena_, made);
-    throw;
+  // Both allocations before the slot changes: a throw leaves it empty.
+  Offset* const offsets = AllocateOffsets(size_t{1} << kFirstOffsetsLog2);
+  char* long_key = nullptr;
+  if (key.size() > Entry::kInlineKeyBytes) {
+    long_key = static_cast<char*>(arena_.Allocate(key.size()));
+    if (long_key == nullptr) {
+      ::operator delete(offsets);
+      throw std::bad_alloc();
+    }
+    std::memcpy(long_key, key.data(), key.size());
+    entry.key_.pointer = long_key;
+  } else {
+    std::memcpy(entry.key_.bytes, key.data(), key.size());
   }
-  bucket = Bucket{hash, made};
+  entry.hash_ = hash;
+  entry.offsets_ = offsets;
+  entry.capacity_log2_ = kFirstOffsetsLog2;
+  entry.key_size_minus_one_ = static_cast<uint16_t>(key.size() - 1);
   ++size_;
-  return made;
+  return &entry;
 }
 
 void KeyIndex::CancelReserve(Entry* entry) {
   if (!entry->offsets().empty()) return;  // keeps the spare room
-  Erase(Probe(entry->key(), entry->hash_));
+  Erase(static_cast<size_t>(entry - table_));
 }
 
 void KeyIndex::Add(Entry* entry, Offset offset) {
@@ -167,17 +181,17 @@ void KeyIndex::Add(Entry* entry, Offset offset) {
     entry->chain_ = offset;
     entry->first_seq_ = 0;
   }
-  entry->offsets_.push_back(offset);  // Reserve() made the room
+  entry->offsets_[entry->size_++] = offset;  // Reserve() made the room
 }
 
 void KeyIndex::FollowPurge(Offset log_earliest) {
   if (log_earliest <= purged_below_) return;
   purged_below_ = log_earliest;
   // Erase() moves entries only backwards (or from the table's start to its
-  // end), so re-examining the bucket it refilled visits every entry.
+  // end), so re-examining the slot it refilled visits every entry.
   for (size_t i = 0; size_ > 0 && i <= mask_;) {
-    Entry* entry = buckets_[i].entry;
-    if (entry != nullptr && !entry->DropBelow(log_earliest)) {
+    Entry& entry = table_[i];
+    if (entry.occupied() && !entry.DropBelow(log_earliest)) {
       Erase(i);
     } else {
       ++i;

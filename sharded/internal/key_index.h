@@ -4,24 +4,28 @@
 // part of the public API.
 //
 // Design: one open-addressing hash table (linear probing, at most half full)
-// from a key's XXH3 hash to the key's entry; the entry holds the key's bytes
-// and its retained offsets, ascending, in one vector. A write finds or makes
-// its key's entry with one probe (the sharded log hands over the hash it
-// already computed to pick the shard) and appends its offset. The index does
+// of the keys' entries, each entry a 64-byte slot of the table holding the
+// key's XXH3 hash, its bytes (inline up to 16 of them) and its retained
+// offsets, ascending, in one buffer. A write finds or makes its key's entry
+// with one probe (the sharded log hands over the hash it already computed to
+// pick the shard) and appends its offset: the line the probe loads is the
+// line the write needs, where an entry reached through a pointer from its
+// bucket cost a second cache miss, one after the other, on every write to a
+// cold shard. The index does
 // not mirror the log's segments: after each write or trim the caller passes
 // the log's earliest retained offset to FollowPurge(), which drops every
 // offset below it, and the keys left with none, in one sweep of the table
 // when (and only when) the log purged something. So the index holds an entry
 // for exactly the records the log retains, whatever made the log rotate
 // (count, bytes, age) and wherever its first segment started, and its memory
-// follows theirs: 8 bytes per record (up to twice that while a key's vector
-// has room to grow) plus one entry (64 bytes and the key, in a block of the
-// next multiple of 64) and two buckets (32 bytes) per key. Finding a key's
+// follows theirs: 8 bytes per record (up to twice that while a key's buffer
+// has room to grow) plus two slots (128 bytes) per key, and the bytes of a
+// key longer than 16 in a block of the next multiple of 64. Finding a key's
 // records is one probe and a binary search; other keys are never scanned.
 //
-// Storage: the table and the entries come from the shard's arena
+// Storage: the table and the long keys' bytes come from the shard's arena
 // (memlog/internal/huge_page_arena.h), with the shard's segments, so that
-// few TLB entries cover a write's lines. The offset lists come from
+// few TLB entries cover a write's lines. The offset buffers come from
 // operator new: they grow by doubling, and malloc reuses the buffers they
 // leave for blocks of other sizes, which the arena's free lists would keep
 // unused.
@@ -45,9 +49,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
-#include <vector>
 
 #include "absl/types/span.h"
 #include "memlog/internal/huge_page_arena.h"
@@ -70,7 +72,8 @@ class KeyIndex {
     int64_t seq = 0;
   };
 
-  // One key's records; owned by the index.
+  // One key's records: a slot of the index's table, valid until the next
+  // call that is not const.
   class Entry;
 
   // Takes its storage from `arena`, which must outlive the index.
@@ -87,12 +90,9 @@ class KeyIndex {
   // std::bad_alloc if memory runs out, leaving the index as it was.
   Entry* Reserve(std::string_view key, uint64_t hash);
 
-  // Prefetch hint: starts loading the bucket that Reserve(_, hash) probes
+  // Prefetch hint: starts loading the slot that Reserve(_, hash) probes
   // first, so that its miss overlaps the caller's others. Changes nothing.
-  void PrefetchBucket(uint64_t hash) const {
-    if (buckets_ != nullptr) __builtin_prefetch(&buckets_[hash & mask_]);
-  }
-
+  void PrefetchEntry(uint64_t hash) const;
   // Forgets a Reserve() that no Add() followed (the write failed): an entry
   // it made goes again. Never throws.
   void CancelReserve(Entry* entry);
@@ -124,29 +124,24 @@ class KeyIndex {
   size_t key_count() const { return size_; }
 
  private:
-  struct Bucket {
-    uint64_t hash = 0;
-    Entry* entry = nullptr;  // null: empty
-  };
-
   // The entry of `key`, or null.
   const Entry* Find(std::string_view key) const;
-  // The bucket holding `key`'s entry, or the empty one where it would go.
+  // The slot holding `key`'s entry, or the empty one where it would go.
   size_t Probe(std::string_view key, uint64_t hash) const;
   // Doubles the table (or makes its first), rehashing into a new one before
   // the old is let go. Throws std::bad_alloc, changing nothing.
   void Grow();
-  // Removes and frees the entry in `bucket`, moving later entries of its
-  // probe run back so that no lookup stops short.
-  void Erase(size_t bucket);
-
-  // The table's bucket array of `capacity` buckets, empty; throws
-  // std::bad_alloc.
-  Bucket* MakeTable(size_t capacity);
-  void FreeTable(Bucket* table, size_t capacity);
+  // Removes the entry in `slot` and frees its storage, moving later entries
+  // of its probe run back so that no lookup stops short.
+  void Erase(size_t slot);
+  // Frees an entry's offsets and key bytes, leaving its slot empty.
+  void FreeEntry(Entry& entry);
+  // A table of `capacity` empty slots; throws std::bad_alloc.
+  Entry* MakeTable(size_t capacity);
+  void FreeTable(Entry* table, size_t capacity);
 
   memlog::internal::HugePageArena& arena_;
-  Bucket* buckets_ = nullptr;
+  Entry* table_ = nullptr;
   size_t mask_ = 0;  // capacity - 1; 0 with no table
   size_t size_ = 0;  // entries
   // Offsets below this were dropped by FollowPurge().
@@ -156,34 +151,49 @@ class KeyIndex {
 class KeyIndex::Entry {
  public:
   std::string_view key() const {
-    return {reinterpret_cast<const char*>(this + 1), key_size_};
+    return {key_size() <= kInlineKeyBytes ? key_.bytes : key_.pointer,
+            key_size()};
   }
   // The retained offsets, ascending.
   absl::Span<const Offset> offsets() const {
-    return absl::MakeConstSpan(offsets_).subspan(head_);
+    return {offsets_ + head_, static_cast<size_t>(size_ - head_)};
   }
 
  private:
   friend class KeyIndex;
-  // Makes an entry with the key's bytes right after it, in one block of
-  // `arena`; throws std::bad_alloc.
-  static Entry* Make(memlog::internal::HugePageArena& arena,
-                     std::string_view key, uint64_t hash);
-  static void Free(memlog::internal::HugePageArena& arena, Entry* entry);
-  Entry(uint64_t hash, uint32_t key_size) : hash_(hash), key_size_(key_size) {}
 
+  // Keys up to this long are held in the entry, longer ones in a block of
+  // the arena.
+  static constexpr size_t kInlineKeyBytes = 16;
+
+  bool occupied() const { return offsets_ != nullptr; }
+  size_t key_size() const { return size_t{key_size_minus_one_} + 1; }
+  size_t capacity() const { return size_t{1} << capacity_log2_; }
   // Drops the offsets below `earliest`; returns whether any is left.
   bool DropBelow(Offset earliest);
 
-  const uint64_t hash_;
+  uint64_t hash_ = 0;
   Offset chain_ = kInvalidOffset;
   int64_t first_seq_ = 0;  // the number of offsets()[0]
-  // offsets_[head_..] are retained; the ones before were purged and are
-  // overwritten when the vector is compacted.
-  size_t head_ = 0;
-  const uint32_t key_size_;
-  std::vector<Offset> offsets_;
+  // A buffer of capacity() offsets, or null in an empty slot.
+  // offsets_[head_, size_) are retained; the ones before head_ were purged
+  // and are overwritten when the buffer is compacted.
+  Offset* offsets_ = nullptr;
+  uint64_t size_ = 0;
+  uint32_t head_ = 0;  // compacted before it would overflow
+  // Keys are 1 to kMaxKeyBytes (65,536) bytes long.
+  uint16_t key_size_minus_one_ = 0;
+  uint8_t capacity_log2_ = 0;
+  union KeyBytes {
+    char bytes[kInlineKeyBytes];
+    char* pointer;
+  } key_{};
 };
+static_assert(sizeof(KeyIndex::Entry) == 64, "an entry is one cache line");
+
+inline void KeyIndex::PrefetchEntry(uint64_t hash) const {
+  if (table_ != nullptr) __builtin_prefetch(&table_[hash & mask_]);
+}
 
 }  // namespace memlog::sharded::internal
 
