@@ -8,14 +8,15 @@
 // key's XXH3 hash, its bytes (inline up to 16 of them) and its retained
 // offsets, ascending, in one buffer. A write finds or makes its key's entry
 // with one probe (the sharded log hands over the hash it already computed to
-// pick the shard) and appends its offset: the line the probe loads is the
-// line the write needs, where an entry reached through a pointer from its
-// bucket cost a second cache miss, one after the other, on every write to a
-// cold shard. The index does
-// not mirror the log's segments: after each write or trim the caller passes
-// the log's earliest retained offset to FollowPurge(), which drops every
-// offset below it, and the keys left with none, in one sweep of the table
-// when (and only when) the log purged something. So the index holds an entry
+// pick the shard) and appends its offset. The line the probe loads is the
+// line the write needs: an entry reached through a pointer from its bucket
+// would cost a second cache miss, after the first, on every write that finds
+// its key cold.
+//
+// The index does not mirror the log's segments: after each write or trim
+// the caller passes the log's earliest retained offset to FollowPurge(),
+// which drops every offset below it, and the keys left with none, in one
+// sweep of the table when (and only when) the log purged something. So the index holds an entry
 // for exactly the records the log retains, whatever made the log rotate
 // (count, bytes, age) and wherever its first segment started, and its memory
 // follows theirs: 8 bytes per record (up to twice that while a key's buffer
