@@ -12,7 +12,6 @@
 #ifndef MEMLOG_INTERNAL_SHARD_WRITES_H_
 #define MEMLOG_INTERNAL_SHARD_WRITES_H_
 
-
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

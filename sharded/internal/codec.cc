@@ -10,21 +10,8 @@
 #include "absl/strings/str_cat.h"
 
 namespace memlog::sharded::internal {
-namespace {
-
-size_t LengthPrefixSize(size_t key_size) {
-  size_t bytes = 1;
-  while (key_size >= 0x80) {
-    key_size >>= 7;
-    ++bytes;
-  }
-  return bytes;
-}
-
-}  // namespace
-
 size_t EncodedSize(std::string_view key, std::string_view data) {
-  return LengthPrefixSize(key.size()) + key.size() + data.size();
+  return EncodeKeyPrefix(key.size()).size + key.size() + data.size();
 }
 
 absl::StatusOr<KeySpan> DecodeKey(std::string_view stored) {

@@ -60,13 +60,17 @@ bool KeyIndex::Entry::DropBelow(Offset earliest) {
   const uint64_t head = head_ + dropped;
   if (head == size_) return false;
   if ((head >= kCompactAfter && 2 * head >= size_) || head > UINT32_MAX) {
-    std::memmove(offsets_, kept, (size_ - head) * sizeof(Offset));
-    size_ -= head;
-    head_ = 0;
+    Compact(head);
   } else {
     head_ = static_cast<uint32_t>(head);
   }
   return true;
+}
+
+void KeyIndex::Entry::Compact(uint64_t head) {
+  size_ -= head;
+  std::memmove(offsets_, offsets_ + head, size_ * sizeof(Offset));
+  head_ = 0;
 }
 
 KeyIndex::~KeyIndex() {
@@ -131,11 +135,7 @@ KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
   if (entry.occupied()) {
     if (entry.size_ == entry.capacity()) {
       if (entry.head_ > 0) {
-        // Room from the purged front, without allocating.
-        entry.size_ -= entry.head_;
-        std::memmove(entry.offsets_, entry.offsets_ + entry.head_,
-                     entry.size_ * sizeof(Offset));
-        entry.head_ = 0;
+        entry.Compact(entry.head_);  // room without allocating
       } else {
         // Geometric growth; may throw, changing nothing.
         Offset* const grown = AllocateOffsets(2 * entry.capacity());
@@ -151,18 +151,16 @@ KeyIndex::Entry* KeyIndex::Reserve(std::string_view key, uint64_t hash) {
   }
   // Both allocations before the slot changes: a throw leaves it empty.
   Offset* const offsets = AllocateOffsets(size_t{1} << kFirstOffsetsLog2);
-  char* long_key = nullptr;
+  char* key_bytes = entry.key_.bytes;
   if (key.size() > Entry::kInlineKeyBytes) {
-    long_key = static_cast<char*>(arena_.Allocate(key.size()));
-    if (long_key == nullptr) {
+    key_bytes = static_cast<char*>(arena_.Allocate(key.size()));
+    if (key_bytes == nullptr) {
       ::operator delete(offsets);
       throw std::bad_alloc();
     }
-    std::memcpy(long_key, key.data(), key.size());
-    entry.key_.pointer = long_key;
-  } else {
-    std::memcpy(entry.key_.bytes, key.data(), key.size());
+    entry.key_.pointer = key_bytes;
   }
+  std::memcpy(key_bytes, key.data(), key.size());
   entry.hash_ = hash;
   entry.offsets_ = offsets;
   entry.capacity_log2_ = kFirstOffsetsLog2;

@@ -20,7 +20,8 @@
 // for exactly the records the log retains, whatever made the log rotate
 // (count, bytes, age) and wherever its first segment started, and its memory
 // follows theirs: 8 bytes per record (up to twice that while a key's buffer
-// has room to grow) plus two slots (128 bytes) per key, and the bytes of a
+// has room to grow) plus two to four slots (128 to 256 bytes) per key, as
+// the table doubles, and the bytes of a
 // key longer than 16 in a block of the next multiple of 64. Finding a key's
 // records is one probe and a binary search; other keys are never scanned.
 //
@@ -172,6 +173,8 @@ class KeyIndex::Entry {
   size_t capacity() const { return size_t{1} << capacity_log2_; }
   // Drops the offsets below `earliest`; returns whether any is left.
   bool DropBelow(Offset earliest);
+  // Moves the offsets from `head` on to the front of the buffer.
+  void Compact(uint64_t head);
 
   uint64_t hash_ = 0;
   Offset chain_ = kInvalidOffset;
